@@ -30,11 +30,11 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-r
 LDHARD  += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_PC := jansson libarchive libcrypto
+LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcurl
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
-CPPFLAGS += -Isrc/lib -D_GNU_SOURCE -DRKT_VERSION='"$(VERSION)"' \
+CPPFLAGS += -Isrc/lib -Isrc -D_GNU_SOURCE -DRKT_VERSION='"$(VERSION)"' \
             -DRKT_LIBEXECDIR='"$(LIBEXECDIR)"' -DRKT_VENDORDIR='"$(VENDORDIR)"'
 CFLAGS   ?=
 ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(OPT) $(PC_CFLAGS) $(CFLAGS) -MMD -MP
@@ -116,7 +116,7 @@ $(BUILD)/fuzz/replay.o: fuzz/replay/replay.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(RKT) $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
+tests: $(RKT) man $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 tools: $(TOOL_BIN)
 
 man: $(MAN_OUT)

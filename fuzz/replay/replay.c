@@ -90,7 +90,8 @@ int main(int argc, char **argv)
                                 abort();
                 }
                 closedir(d);
-                qsort(names, nn, sizeof(*names), cmp);
+                if (nn)
+                        qsort(names, nn, sizeof(*names), cmp);
                 for (size_t k = 0; k < nn; k++) {
                         struct stat fst;
                         if (stat(names[k], &fst) == 0 && S_ISREG(fst.st_mode)) {

@@ -42,6 +42,11 @@ int rk_json_parse(const char *what, const void *buf, size_t len, size_t max, jso
         if (r < 0)
                 return r;
         json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* jansson quotes the offending input ("near '...'"): keep control bytes from hostile
+         * documents out of the one-line error. */
+        for (char *p = jerr.text; !v && *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                        *p = '?';
         if (!v)
                 return rk_err(err, -EBADMSG, "%s: invalid JSON at line %d column %d: %s", what,
                               jerr.line, jerr.column, jerr.text);

@@ -1,0 +1,29 @@
+# Shared set-up for the integration tests: the rkt binary under test and image layouts built
+# in the test's own temporary directory.
+RKT_BUILD=${RKT_BUILD:-build}
+REPO_ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+RKT="$REPO_ROOT/$RKT_BUILD/rkt"
+case $RKT_BUILD in /*) RKT="$RKT_BUILD/rkt" ;; esac
+
+# make_layout DIR [NAME]: a small valid image layout with a regular file, a symlink, a hard
+# link, a nested directory and a manifest.
+make_layout() {
+	local dir=$1 name=${2:-example.com/test}
+	mkdir -p "$dir/rootfs/bin" "$dir/rootfs/etc/sub"
+	printf '#!/bin/sh\necho hi\n' >"$dir/rootfs/bin/hello"
+	chmod 0755 "$dir/rootfs/bin/hello"
+	ln -s hello "$dir/rootfs/bin/hi"
+	ln "$dir/rootfs/bin/hello" "$dir/rootfs/bin/hello2"
+	echo data >"$dir/rootfs/etc/sub/file"
+	cat >"$dir/manifest" <<JSON
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"$name",
+ "labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
+ "app":{"exec":["/bin/hello"],"user":"0","group":"0"}}
+JSON
+}
+
+# rkt_run ARGS...: run rkt, capturing stdout in $output and stderr in $stderr.
+bats_require_minimum_version 1.5.0
+rkt_run() {
+	run --separate-stderr "$RKT" "$@"
+}
