@@ -336,7 +336,7 @@ static int add_dir(struct builder *b, int fd, const char *path, int depth)
                 n++;
         }
         /* Bytewise order: independent of locale and of the filesystem's readdir order. */
-        if (r == 0)
+        if (r == 0 && n)
                 qsort(names, n, sizeof(*names), cmp_str);
         for (size_t i = 0; i < n; i++) {
                 if (r == 0)
