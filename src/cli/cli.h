@@ -59,6 +59,12 @@ int rk_cmd_image(const struct rk_global *g, int argc, char **argv);
 void rk_help_image(void);
 int rk_cmd_version(const struct rk_global *g, int argc, char **argv);
 void rk_help_version(void);
+int rk_cmd_audit(const struct rk_global *g, int argc, char **argv);
+void rk_help_audit(void);
+int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv);
+void rk_help_fetch(void);
+int rk_cmd_trust(const struct rk_global *g, int argc, char **argv);
+void rk_help_trust(void);
 
 /* Image IDs as users see them: "sha512-" + 32 hex unless full. */
 void rk_print_id(const char *id, bool full);

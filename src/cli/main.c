@@ -9,8 +9,12 @@
 #include "cli/cli.h"
 
 static const struct rk_verb verbs[] = {
+        {"audit", "list and verify the tamper-evident audit log", rk_cmd_audit, rk_help_audit},
+        {"fetch", "fetch images into the store, verifying their signatures", rk_cmd_fetch,
+         rk_help_fetch},
         {"image", "build, validate and inspect App Container Images", rk_cmd_image,
          rk_help_image},
+        {"trust", "trust, list and remove image signing keys", rk_cmd_trust, rk_help_trust},
         {"version", "print the version and build features", rk_cmd_version, rk_help_version},
 };
 

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "audit/audit.h"
+#include "base/fileio.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "fetch/fetch.h"
+#include "fetch/http.h"
+#include "trust/policy.h"
+
+#define RESUME_TRIES 3
+
+int rk_pull_policy_from_string(const char *s, enum rk_pull_policy *ret)
+{
+        if (!strcmp(s, "new"))
+                *ret = RK_PULL_NEW;
+        else if (!strcmp(s, "update"))
+                *ret = RK_PULL_UPDATE;
+        else if (!strcmp(s, "never"))
+                *ret = RK_PULL_NEVER;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+void rk_fetch_result_clear(struct rk_fetch_result *r)
+{
+        rk_image_info_clear(&r->info);
+        *r = (struct rk_fetch_result){0};
+}
+
+static int64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- audit ---- */
+
+struct fetch {
+        struct rk_store *s;
+        const struct rk_fetch_opts *o;
+        const char *ref;    /* what the user named */
+        const char *source; /* "file" or "url" */
+        int fd;             /* the staged bytes */
+        char *sig;
+        size_t sig_len;
+        struct rk_verify_result vr;
+        bool verified;
+        struct rk_policy *policy;
+        struct rk_policy_decision decision;
+        char *prefix;      /* prefix the signer is trusted for, covering the manifest name */
+        char blob[RK_SHA512_HEX_LEN + 1];
+};
+
+/* Every decision is recorded, refusals included; a refusal recorded without the image ID names
+ * the bytes by their SHA-512 instead. */
+static void audit_decision(struct fetch *f, const char *decision, const char *id,
+                           const char *name, const rk_error *why)
+{
+        const char *dir = NULL;
+        struct rk_audit *a = NULL;
+        if (!f->o->trust || !(dir = f->o->trust->data_dir) || rk_audit_open(dir, &a, NULL) < 0)
+                return;
+        if (!f->blob[0] && f->fd >= 0) {
+                rk_sha512 h = {0};
+                char buf[65536];
+                off_t off = 0;
+                ssize_t n;
+                if (rk_sha512_init(&h, NULL) == 0) {
+                        while ((n = pread(f->fd, buf, sizeof(buf), off)) > 0) {
+                                rk_sha512_update(&h, buf, (size_t)n);
+                                off += n;
+                        }
+                        if (rk_sha512_final_hex(&h, f->blob, NULL) < 0)
+                                f->blob[0] = 0;
+                }
+        }
+        json_t *o = json_pack("{s:s, s:s, s:s}", "source", f->source, "ref", f->ref, "decision",
+                              decision);
+        if (id)
+                json_object_set_new(o, "image", json_string(id));
+        if (name)
+                json_object_set_new(o, "name", json_string(name));
+        if (f->blob[0])
+                json_object_set_new(o, "blobSha512", json_string(f->blob));
+        if (f->verified) {
+                json_object_set_new(o, "signer", json_string(f->vr.signer));
+                if (f->prefix)
+                        json_object_set_new(o, "prefix", json_string(f->prefix));
+        }
+        if (f->o->insecure_image)
+                json_object_set_new(o, "insecure", json_string("image"));
+        if (f->policy && f->decision.rule)
+                json_object_set_new(o, "rule", json_string(f->decision.rule));
+        if (why)
+                json_object_set_new(o, "reason", json_string(why->msg));
+        (void)rk_audit_append(a, "fetch", o, NULL);
+        json_decref(o);
+        rk_audit_close(a);
+}
+
+/* ---- the admission callback: runs after the archive was checked, before it is stored ---- */
+
+static int admit(void *ud, const char *id, const struct rk_image_manifest *m,
+                 struct rk_admission *adm, rk_error *err)
+{
+        struct fetch *f = ud;
+        int r;
+
+        if (f->verified) {
+                /* Bind the signature to the name: the signer must be trusted for a prefix of
+                 * the name inside the image, not just for some name (rkt chose the keyring by
+                 * that name; a key for example.com/a must not admit an image called
+                 * example.com/b). */
+                r = rk_trust_signer_prefix(f->o->trust, f->vr.signer, m->name, &f->prefix, err);
+                if (r < 0)
+                        return rk_err(err, -EKEYREJECTED,
+                                      "%s: signed by %s, which is not trusted for '%s'; run "
+                                      "'rkt trust --prefix %s' with the publisher's key to trust "
+                                      "it",
+                                      f->ref, f->vr.signer, m->name, m->name);
+                free(f->vr.prefix);
+                f->vr.prefix = strdup(f->prefix);
+        }
+        r = rk_policy_decide(f->policy, m->name, f->verified ? &f->vr : NULL,
+                             f->o->insecure_image, &f->decision, err);
+        if (r < 0)
+                return rk_err_prefix(err, r, "%s", f->ref);
+        *adm = (struct rk_admission){
+                .signer = f->verified ? f->vr.signer : NULL,
+                .prefix = f->verified ? f->prefix : NULL,
+                .rule = f->decision.rule,
+                .insecure = f->verified ? NULL : "image",
+        };
+        if (f->decision.verdict == RK_POLICY_ACCEPT_ANYTHING && !f->verified)
+                adm->insecure = "policy";
+        return 0;
+}
+
+static int verify_and_import(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
+{
+        int r = rk_policy_load(f->o->trust, &f->policy, err);
+        if (r < 0)
+                return r;
+        if (!f->o->insecure_image) {
+                if (!f->sig)
+                        return rk_err(err, -EKEYREJECTED,
+                                      "%s: no signature found (looked for '%s.asc'); give it with "
+                                      "--signature=FILE, or run unverified with "
+                                      "--insecure-options=image",
+                                      f->ref, f->ref);
+                /* The keyring is every key the operator trusted; which names the signer may
+                 * sign is checked against the manifest in admit(), after the archive parser has
+                 * seen bytes that are known to come from a trusted key. */
+                r = rk_trust_verify_any(f->o->trust, f->fd, f->sig, f->sig_len, &f->vr, err);
+                if (r < 0)
+                        return rk_err_prefix(err, r, "%s", f->ref);
+                f->verified = true;
+        }
+        struct rk_image_info info = {0};
+        r = rk_store_import_admit(f->s, f->fd, f->verified ? f->sig : NULL,
+                                  f->verified ? f->sig_len : 0, admit, f, &info, err);
+        if (r < 0)
+                return r;
+        ret->info = info;
+        ret->verified = f->verified;
+        return 0;
+}
+
+/* ---- sources ---- */
+
+static int read_sig_file(const char *path, char **ret, size_t *ret_len, rk_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return rk_err_errno(err, negative_errno(), "signature '%s'", path);
+        }
+        int r = rk_read_fd_capped(fd, path, RK_TRUST_SIG_MAX, ret, ret_len, err);
+        return r < 0 ? r : 1;
+}
+
+static int fetch_file(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
+{
+        _cleanup_close_ int src = open(f->ref, O_RDONLY | O_CLOEXEC);
+        if (src < 0)
+                return rk_err_errno(err, negative_errno(), "%s", f->ref);
+        struct stat st;
+        if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
+                return rk_err(err, -EINVAL, "%s: not a regular file", f->ref);
+        char sigpath[PATH_MAX];
+        snprintf(sigpath, sizeof(sigpath), "%s.asc", f->ref);
+        int r = read_sig_file(f->o->signature ? f->o->signature : sigpath, &f->sig, &f->sig_len,
+                              err);
+        if (r < 0)
+                return r;
+        if (r == 0 && f->o->signature)
+                return rk_err(err, -ENOENT, "signature '%s': no such file", f->o->signature);
+        /* Verify and import a private copy: the original can change under us. */
+        f->fd = rk_store_tmpfile_copy(f->s, src, f->ref, err);
+        if (f->fd < 0)
+                return f->fd;
+        return verify_and_import(f, ret, err);
+}
+
+static struct rk_http_opts http_opts(const struct fetch *f)
+{
+        return (struct rk_http_opts){
+                .allow_http = f->o->insecure_http,
+                .insecure_tls = f->o->insecure_tls,
+                .progress = f->o->progress,
+                .label = f->ref,
+        };
+}
+
+static int get_sig(struct fetch *f, const char *url, bool *deferred, rk_error *err)
+{
+        struct rk_http_opts ho = http_opts(f);
+        struct rk_http_result hr;
+        free(f->sig);
+        f->sig = NULL;
+        int r = rk_http_get_mem(url, &ho, RK_TRUST_SIG_MAX, &f->sig, &f->sig_len, &hr, err);
+        if (r == -ENOENT && !f->o->signature) {
+                free(f->sig);
+                f->sig = NULL;
+                return 0; /* no signature: refused later unless the user opted out */
+        }
+        if (r < 0)
+                return rk_err_prefix(err, r, "signature");
+        if (hr.status == 202) {
+                /* The server asks to fetch the signature after the image (rkt's deferral). */
+                free(f->sig);
+                f->sig = NULL;
+                *deferred = true;
+        }
+        return 0;
+}
+
+static int download(struct fetch *f, const char *url, struct rk_http_result *hr, rk_error *err)
+{
+        struct rk_http_opts ho = http_opts(f);
+        int r = 0;
+        for (int attempt = 0; attempt <= RESUME_TRIES; attempt++) {
+                struct stat st;
+                if (fstat(f->fd, &st) < 0)
+                        return rk_err_errno(err, negative_errno(), "%s", url);
+                ho.resume_from = (uint64_t)st.st_size;
+                char etag[sizeof(hr->etag)];
+                snprintf(etag, sizeof(etag), "%s", hr->etag);
+                rk_error e2 = RK_ERROR_INIT;
+                r = rk_http_get(url, f->fd, &ho, hr, &e2);
+                if (r >= 0 && (hr->status == 200 || hr->status == 206)) {
+                        if (ho.resume_from && hr->status == 200) {
+                                /* The server ignored the range: start again from 0. */
+                                if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+                                        return rk_err_errno(err, negative_errno(), "%s", url);
+                                ho.resume_from = 0;
+                                continue;
+                        }
+                        return 0;
+                }
+                if (r >= 0)
+                        return rk_err(err, -EIO, "'%s': unexpected HTTP %ld", url, hr->status);
+                *err = e2;
+                /* Resume only what can be resumed: an interrupted body, from a server that
+                 * takes ranges, of the same content (same ETag). */
+                if (r != -EIO || !hr->accept_ranges || (etag[0] && strcmp(etag, hr->etag)))
+                        return r;
+                rk_log_warning("%s: download interrupted after %" PRIu64 " bytes, resuming", url,
+                               (uint64_t)st.st_size + hr->bytes);
+        }
+        return r;
+}
+
+static int fetch_url(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
+{
+        const char *url = f->ref;
+        struct rk_remote rem = {0};
+        int r = rk_store_remote_get(f->s, url, &rem, NULL);
+        bool have = r >= 0;
+        if (have && (f->o->pull == RK_PULL_NEW || f->o->pull == RK_PULL_NEVER ||
+                     now_ns() < rem.download_time + rem.max_age * 1000000000LL)) {
+                r = rk_store_get(f->s, rem.image_id, &ret->info, err);
+                rk_remote_clear(&rem);
+                ret->cached = r >= 0;
+                return r;
+        }
+        if (f->o->pull == RK_PULL_NEVER) {
+                rk_remote_clear(&rem);
+                return rk_err(err, -ENOENT, "%s: not in the store, and --pull-policy=never",
+                              url);
+        }
+        char sigurl[4096];
+        snprintf(sigurl, sizeof(sigurl), "%s.asc", url);
+        const char *su = f->o->signature ? f->o->signature : sigurl;
+        bool deferred = false;
+        if (!f->o->insecure_image) {
+                /* Signature first, and its signer checked before the image is downloaded: an
+                 * untrusted publisher costs a few bytes, not the whole image. */
+                r = rk_http_is_url(su) ? get_sig(f, su, &deferred, err)
+                                       : read_sig_file(su, &f->sig, &f->sig_len, err);
+                if (r < 0)
+                        goto out;
+                if (f->sig && (r = rk_trust_signer_known(f->o->trust, f->sig, f->sig_len, err)) < 0) {
+                        rk_err_prefix(err, r, "%s", url);
+                        goto out;
+                }
+        }
+        f->fd = rk_store_tmpfile(f->s, err);
+        if (f->fd < 0) {
+                r = f->fd;
+                goto out;
+        }
+        struct rk_http_result hr = {0};
+        struct rk_http_opts ho = http_opts(f);
+        (void)ho;
+        if (have && rem.etag)
+                snprintf(hr.etag, sizeof(hr.etag), "%s", rem.etag);
+        /* Conditional request: an unchanged image is not downloaded again. */
+        if (have && rem.etag) {
+                struct rk_http_opts co = http_opts(f);
+                co.etag = rem.etag;
+                r = rk_http_get(url, f->fd, &co, &hr, err);
+                if (r >= 0 && hr.status == 304) {
+                        rem.download_time = now_ns();
+                        if (hr.max_age >= 0)
+                                rem.max_age = hr.max_age;
+                        (void)rk_store_remote_put(f->s, &rem, NULL);
+                        r = rk_store_get(f->s, rem.image_id, &ret->info, err);
+                        ret->cached = r >= 0;
+                        goto out;
+                }
+                if (r < 0)
+                        goto out;
+        } else {
+                hr.etag[0] = 0;
+                r = download(f, url, &hr, err);
+                if (r < 0)
+                        goto out;
+        }
+        if (deferred) {
+                bool again = false;
+                r = get_sig(f, su, &again, err);
+                if (r >= 0 && again)
+                        r = rk_err(err, -EKEYREJECTED,
+                                   "%s: the server deferred the signature twice (HTTP 202)", su);
+                if (r < 0)
+                        goto out;
+        }
+        r = verify_and_import(f, ret, err);
+        if (r >= 0) {
+                struct rk_remote nr = {
+                        .url = (char *)url,
+                        .etag = hr.etag[0] ? hr.etag : NULL,
+                        .max_age = hr.max_age > 0 ? hr.max_age : 0,
+                        .download_time = now_ns(),
+                };
+                snprintf(nr.image_id, sizeof(nr.image_id), "%s", ret->info.id);
+                (void)rk_store_remote_put(f->s, &nr, NULL);
+        }
+out:
+        rk_remote_clear(&rem);
+        return r;
+}
+
+static int fetch_store(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
+{
+        int r = rk_store_resolve(f->s, f->ref, &ret->info, err);
+        if (r == -ENOENT && !rk_http_is_url(f->ref) && strncmp(f->ref, "sha512-", 7) != 0)
+                return rk_err(err, -ENOENT,
+                              "%s: not in the store; fetch it by URL or from a file (fetching by "
+                              "name through appc discovery is not available yet)",
+                              f->ref);
+        if (r >= 0)
+                ret->cached = true;
+        return r;
+}
+
+static bool looks_like_file(const char *ref)
+{
+        struct stat st;
+        size_t n = strlen(ref);
+        return strchr(ref, '/') || (n > 4 && !strcmp(ref + n - 4, ".aci")) ||
+               (stat(ref, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
+             struct rk_fetch_result *ret, rk_error *err)
+{
+        struct fetch f = {.s = s, .o = o, .ref = ref, .fd = -EBADF};
+        struct rk_fetch_result res = {0};
+        int r;
+        if (rk_http_is_url(ref)) {
+                f.source = "url";
+                r = fetch_url(&f, &res, err);
+        } else if (strncmp(ref, "sha512-", 7) != 0 && looks_like_file(ref) &&
+                   access(ref, F_OK) == 0) {
+                f.source = "file";
+                r = fetch_file(&f, &res, err);
+        } else {
+                f.source = "store";
+                r = fetch_store(&f, &res, err);
+        }
+        if (f.fd >= 0 || r < 0) {
+                if (r < 0)
+                        audit_decision(&f, "refused", NULL, NULL, err);
+                else if (!res.cached)
+                        audit_decision(&f, "accepted", res.info.id, res.info.name, NULL);
+        }
+        safe_close(f.fd);
+        free(f.sig);
+        free(f.prefix);
+        rk_verify_result_clear(&f.vr);
+        rk_policy_free(f.policy);
+        if (r < 0) {
+                rk_fetch_result_clear(&res);
+                return r;
+        }
+        *ret = res;
+        return 0;
+}
+
+int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd,
+                      const void *sig, size_t sig_len, rk_error *err)
+{
+        const struct rk_trust_config *c = userdata;
+        struct rk_verify_result vr = {0};
+        /* The same check as at admission: the keys trusted for the image's name today. */
+        int r = rk_trust_verify(c, img->name, blob_fd, sig, sig_len, &vr, err);
+        if (r >= 0 && img->signer && strcmp(vr.signer, img->signer) != 0)
+                r = rk_err(err, -EKEYREJECTED, "%s: now verifies with %s, but was admitted on %s",
+                           img->id, vr.signer, img->signer);
+        rk_verify_result_clear(&vr);
+        return r;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Fetching an image into the store: the trust decision of ARCHITECTURE.md, in order.
+ *
+ *  1. The bytes are staged in the store's own anonymous file (a file fetch copies the file, so
+ *     nobody can change them between the checks and the import; a URL is downloaded into it,
+ *     its signature first).
+ *  2. Unless the user opted out (--insecure-options=image), the detached signature is verified
+ *     over that same fd, against the keys the operator trusted. No archive byte reaches the tar
+ *     parser before this succeeds.
+ *  3. The archive is checked by the confined extractor and the manifest parsed; its name must be
+ *     covered by a prefix the signer is trusted for (and equal the requested name, for names).
+ *  4. The policy decides (signed, signedBy, reject, insecureAcceptAnything, opt-ins allowed).
+ *  5. The image is linked into the store with how it was admitted, and every decision, accepted
+ *     or refused, is written to the audit log. */
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "store/store.h"
+#include "trust/trust.h"
+
+enum rk_pull_policy {
+        RK_PULL_NEW,    /* use the store if the image is there (run, prepare) */
+        RK_PULL_UPDATE, /* ask the server, reuse the stored image if unchanged (fetch) */
+        RK_PULL_NEVER,  /* the store only */
+};
+int rk_pull_policy_from_string(const char *s, enum rk_pull_policy *ret);
+
+struct rk_fetch_opts {
+        const struct rk_trust_config *trust;
+        bool insecure_image; /* --insecure-options=image / --insecure-skip-verify */
+        bool insecure_tls;
+        bool insecure_http;
+        enum rk_pull_policy pull;
+        bool progress;         /* progress bar on stderr (drawn only when it is a terminal) */
+        const char *signature; /* --signature=FILE, or NULL for <image>.asc */
+};
+
+struct rk_fetch_result {
+        struct rk_image_info info;
+        bool cached;   /* served from the store without a download */
+        bool verified; /* a signature was verified (else admitted by an insecure opt-in) */
+};
+void rk_fetch_result_clear(struct rk_fetch_result *r);
+
+/* ref: a file path, an https:// (or, with insecure_http, http://) URL, or an image ID / name
+ * already in the store. -ENOKEY, -EKEYREJECTED, -EKEYEXPIRED, -EKEYREVOKED, -EPERM (policy) on
+ * refusal, with a message that names the image and says what to run next. */
+int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
+             struct rk_fetch_result *ret, rk_error *err);
+
+/* The signature-verification hook for rk_store_verify (re-checks a stored image's signature
+ * against the current trust store). userdata: const struct rk_trust_config *. */
+int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd,
+                      const void *sig, size_t sig_len, rk_error *err);

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <curl/curl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "base/log.h"
+#include "fetch/http.h"
+
+DEFINE_CLEANUP(CURL *, curl_easy_cleanup)
+DEFINE_CLEANUP(struct curl_slist *, curl_slist_free_all)
+
+#define DEFAULT_MAX_BYTES (16ULL << 30)
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init(void)
+{
+        (void)curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+bool rk_http_is_url(const char *s)
+{
+        return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+struct sink {
+        int fd;                 /* file sink, or -1 */
+        char *buf;              /* memory sink */
+        size_t len, cap;
+        uint64_t max, written, offset;
+        int error;
+        struct rk_http_result *res;
+        const struct rk_http_opts *opts;
+        double last_draw;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+        struct sink *s = ud;
+        size_t len = size * n;
+        long code = s->res->status;
+        /* Only a successful body is content; error pages are dropped. */
+        if (code != 200 && code != 206)
+                return len;
+        if (s->offset + s->written + len > s->max) {
+                s->error = -EFBIG;
+                return 0;
+        }
+        if (s->fd >= 0) {
+                int r = rk_write_all(s->fd, p, len);
+                if (r < 0) {
+                        s->error = r;
+                        return 0;
+                }
+        } else {
+                if (s->len + len + 1 > s->cap) {
+                        size_t nc = (s->len + len + 1) * 2;
+                        char *nb = realloc(s->buf, nc);
+                        if (!nb) {
+                                s->error = -ENOMEM;
+                                return 0;
+                        }
+                        s->buf = nb;
+                        s->cap = nc;
+                }
+                memcpy(s->buf + s->len, p, len);
+                s->len += len;
+                s->buf[s->len] = 0;
+        }
+        s->written += len;
+        return len;
+}
+
+static void trim(char *s)
+{
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == '\r' || s[n - 1] == '\n' || s[n - 1] == ' '))
+                s[--n] = 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+        struct sink *s = ud;
+        size_t len = size * n;
+        char line[1024];
+        if (len >= sizeof(line))
+                return len;
+        memcpy(line, p, len);
+        line[len] = 0;
+        trim(line);
+        /* A new response (redirect hop, 100-continue) starts with its status line. */
+        if (strncmp(line, "HTTP/", 5) == 0) {
+                char *sp = strchr(line, ' ');
+                s->res->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+                s->res->etag[0] = 0;
+                s->res->max_age = -1;
+                s->res->accept_ranges = false;
+                return len;
+        }
+        if (strncasecmp(line, "ETag:", 5) == 0) {
+                const char *v = line + 5;
+                while (*v == ' ')
+                        v++;
+                snprintf(s->res->etag, sizeof(s->res->etag), "%s", v);
+        } else if (strncasecmp(line, "Cache-Control:", 14) == 0) {
+                const char *v = line + 14;
+                if (strcasestr(v, "no-cache") || strcasestr(v, "no-store"))
+                        s->res->max_age = 0;
+                else if ((v = strcasestr(v, "max-age="))) {
+                        long long a = strtoll(v + 8, NULL, 10);
+                        s->res->max_age = a < 0 ? 0 : a;
+                }
+        } else if (strncasecmp(line, "Accept-Ranges:", 14) == 0)
+                s->res->accept_ranges = strcasestr(line + 14, "bytes") != NULL;
+        return len;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+        struct sink *s = ud;
+        if (!s->opts->progress || !isatty(STDERR_FILENO) || dltotal <= 0)
+                return 0;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        double now = ts.tv_sec + ts.tv_nsec / 1e9;
+        if (now - s->last_draw < 0.1 && dlnow < dltotal)
+                return 0;
+        s->last_draw = now;
+        curl_off_t total = dltotal + (curl_off_t)s->offset, got = dlnow + (curl_off_t)s->offset;
+        int width = 30, fill = (int)(width * got / total);
+        char bar[64];
+        memset(bar, '=', (size_t)fill);
+        memset(bar + fill, ' ', (size_t)(width - fill));
+        bar[width] = 0;
+        fprintf(stderr, "\rDownloading %s: [%s] %6.1f/%.1f MiB", s->opts->label ? s->opts->label : "",
+                bar, got / 1048576.0, total / 1048576.0);
+        if (dlnow >= dltotal)
+                fputc('\n', stderr);
+        return 0;
+}
+
+static int perform(const char *url, struct sink *s, rk_error *err)
+{
+        const struct rk_http_opts *o = s->opts;
+        char errbuf[CURL_ERROR_SIZE] = "";
+
+        if (strncmp(url, "https://", 8) != 0 && !(o->allow_http && strncmp(url, "http://", 7) == 0))
+                return rk_err(err, -EPROTONOSUPPORT,
+                              "'%s': only https:// is allowed (plain http needs "
+                              "--insecure-options=http)",
+                              url);
+        pthread_once(&curl_once, curl_init);
+        _cleanup_(curl_easy_cleanupp) CURL *c = curl_easy_init();
+        if (!c)
+                return rk_err(err, -ENOMEM, "'%s': cannot start a transfer", url);
+        _cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = NULL;
+        char h[600];
+        if (o->etag && *o->etag) {
+                snprintf(h, sizeof(h), "If-None-Match: %s", o->etag);
+                hdrs = curl_slist_append(hdrs, h);
+        }
+        if (o->auth && *o->auth) {
+                snprintf(h, sizeof(h), "Authorization: %s", o->auth);
+                hdrs = curl_slist_append(hdrs, h);
+        }
+        const char *protos = o->allow_http ? "https,http" : "https";
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, protos);
+        /* Redirects stay within the same rules: an https URL never lands on http unless the
+         * operator allowed http; custom headers (Authorization) are not sent to other hosts
+         * (libcurl drops them on a host change unless CURLOPT_UNRESTRICTED_AUTH). */
+        curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, protos);
+        curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+        curl_easy_setopt(c, CURLOPT_UNRESTRICTED_AUTH, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure_tls ? 0L : 1L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure_tls ? 0L : 2L);
+        curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout ? o->connect_timeout : 30L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout ? o->stall_timeout : 60L);
+        curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "rkt/" RKT_VERSION);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, s);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+        if (o->resume_from)
+                curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)o->resume_from);
+        rk_log_debug("GET %s", url);
+        CURLcode cc = curl_easy_perform(c);
+        char *eff = NULL;
+        if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
+                snprintf(s->res->effective_url, sizeof(s->res->effective_url), "%s", eff);
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        s->res->status = code;
+        s->res->bytes = s->written;
+        if (s->error == -EFBIG || cc == CURLE_FILESIZE_EXCEEDED)
+                return rk_err(err, -EFBIG, "'%s': larger than the limit of %" PRIu64 " bytes",
+                              url, s->max);
+        if (s->error)
+                return rk_err_errno(err, s->error, "'%s': cannot store the download", url);
+        if (cc == CURLE_UNSUPPORTED_PROTOCOL)
+                return rk_err(err, -EPROTONOSUPPORT,
+                              "'%s': redirected to a protocol that is not allowed (%s)", url,
+                              errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        if (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE ||
+            cc == CURLE_SSL_CONNECT_ERROR)
+                return rk_err(err, -EKEYREJECTED, "'%s': TLS verification failed: %s", url,
+                              errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        if (cc != CURLE_OK)
+                return rk_err(err, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
+                              "'%s': %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        if (code == 304 || code == 202 || code == 200 || code == 206)
+                return 0;
+        return rk_err(err, code == 404 ? -ENOENT : code == 401 || code == 403 ? -EACCES : -EIO,
+                      "'%s': server answered HTTP %ld", url, code);
+}
+
+int rk_http_get(const char *url, int out_fd, const struct rk_http_opts *opts,
+                struct rk_http_result *ret, rk_error *err)
+{
+        struct rk_http_result res = {.max_age = -1};
+        struct sink s = {.fd = out_fd,
+                         .max = opts->max_bytes ? opts->max_bytes : DEFAULT_MAX_BYTES,
+                         .offset = opts->resume_from,
+                         .res = &res,
+                         .opts = opts};
+        int r = perform(url, &s, err);
+        *ret = res;
+        return r;
+}
+
+int rk_http_get_mem(const char *url, const struct rk_http_opts *opts, size_t max, char **ret_buf,
+                    size_t *ret_len, struct rk_http_result *ret, rk_error *err)
+{
+        struct rk_http_result res = {.max_age = -1};
+        struct rk_http_opts o = *opts;
+        o.progress = false;
+        struct sink s = {.fd = -1, .max = max, .res = &res, .opts = &o};
+        int r = perform(url, &s, err);
+        *ret = res;
+        if (r < 0) {
+                free(s.buf);
+                return r;
+        }
+        if (!s.buf)
+                s.buf = calloc(1, 1);
+        *ret_buf = s.buf;
+        *ret_len = s.len;
+        return 0;
+}
