@@ -57,5 +57,42 @@ echo "$vid"
 [ "$id" = "$vid" ] || { echo "demo: build and validate disagree on the image ID" >&2; exit 1; }
 echo "== rkt image cat-manifest $OUT/busybox.aci"
 "$RKT" image cat-manifest "$OUT/busybox.aci"
+
+# ---- trust, fetch, audit: a private data dir and config under $OUT, never /var/lib/rkt ----
+rm -rf "$OUT/var" "$OUT/etc" "$OUT/vendor" "$OUT/gnupg"
+G="--dir=$OUT/var --local-config=$OUT/etc --system-config=$OUT/vendor"
+GH=$(mktemp -d /tmp/rkt-demo-gpg.XXXXXX)
+trap 'gpgconf --homedir "$GH" --kill all 2>/dev/null; rm -rf "$GH"' EXIT
+echo "== a demo signing key (made now, used only here) signs the image"
+gpg --homedir "$GH" --batch --quiet --pinentry-mode loopback --passphrase '' \
+	--quick-gen-key "rkt demo publisher <demo@example.com>" ed25519 sign never 2>/dev/null
+gpg --homedir "$GH" --batch --armor --export >"$OUT/demo-key.asc"
+rm -f "$OUT/busybox.aci.asc"
+gpg --homedir "$GH" --batch --quiet --armor --detach-sign -o "$OUT/busybox.aci.asc" "$OUT/busybox.aci"
+echo "== rkt trust --prefix=example.com/busybox $OUT/demo-key.asc"
+"$RKT" $G trust --prefix=example.com/busybox --skip-fingerprint-review "$OUT/demo-key.asc"
+echo "== rkt fetch $OUT/busybox.aci   (signature $OUT/busybox.aci.asc)"
+"$RKT" $G fetch --full "$OUT/busybox.aci"
+echo "== rkt image list"
+"$RKT" $G image list
+echo "== an unsigned copy is refused"
+cp "$OUT/busybox.aci" "$OUT/unsigned-busybox.aci"
+rm -f "$OUT/unsigned-busybox.aci.asc"
+if "$RKT" $G fetch "$OUT/unsigned-busybox.aci"; then
+	echo "demo: the unsigned copy was accepted" >&2
+	exit 1
+fi
+echo "== a tampered copy with the original signature is refused"
+cp "$OUT/busybox.aci" "$OUT/tampered-busybox.aci"
+printf 'X' | dd of="$OUT/tampered-busybox.aci" bs=1 seek=5000 conv=notrunc 2>/dev/null
+cp "$OUT/busybox.aci.asc" "$OUT/tampered-busybox.aci.asc"
+if "$RKT" $G fetch "$OUT/tampered-busybox.aci"; then
+	echo "demo: the tampered copy was accepted" >&2
+	exit 1
+fi
+echo "== rkt audit list"
+"$RKT" $G audit list
+echo "== rkt audit verify"
+"$RKT" $G audit verify
 echo "== image ID (the same on every run: the build is deterministic)"
 echo "$id"

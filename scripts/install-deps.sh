@@ -5,7 +5,7 @@ PKGS="gcc make pkg-config clang libclang-rt-14-dev clang-format
 libjansson-dev libarchive-dev libssl-dev libgpgme-dev libseccomp-dev libcap-dev libselinux1-dev
 libcurl4-openssl-dev libsqlite3-dev libcmocka-dev
 bats python3 scdoc busybox-static gnupg attr zstd xz-utils bzip2 gzip perl
-ca-certificates openssl util-linux file"
+ca-certificates openssl util-linux file sqlite3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

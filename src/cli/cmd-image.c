@@ -21,6 +21,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "fetch/fetch.h"
 #include "store/store.h"
 
 static void help_build(void)
@@ -1040,7 +1041,10 @@ static int cmd_verify(const struct rk_global *g, int argc, char **argv)
         _cleanup_store_ struct rk_store *s = NULL;
         if ((x = store_open(g, "image verify", &s)))
                 return x;
-        /* the signature verifier comes with the trust code: rk_store_set_sig_hook() */
+        /* Signatures are re-verified against the trust store as it is now: a key removed
+         * since the fetch makes the image fail verification. */
+        struct rk_trust_config tc = {g->local_config, g->system_config, g->user_config, g->dir};
+        rk_store_set_sig_hook(s, rk_fetch_sig_hook, &tc);
         int ret = RK_EXIT_OK;
         _cleanup_json_ json_t *arr = json_array();
         for (int i = optind; i < argc; i++) {

@@ -321,17 +321,17 @@ for e in d:
 
 @test "verify re-hashes blob and trees; a tampered blob or tree fails and is named" {
 	a=$(build example.com/alpha 1.0.0)
-	out=$(import --render --signer $FPR --sig "$a" "$a")
+	out=$(import --render "$a")
 	id=$(echo "$out" | head -1)
 	tree=$(echo "$out" | tail -1)
 	rk image verify example.com/alpha
 	[ "$status" -eq 0 ]
 	contains "$output" "${id:0:39}: ok"
 	contains "$output" "1 tree(s)"
-	contains "$output" "signature: not re-checked"
+	contains "$output" "signature: none (stored without verification)"
 	rk --format=json image verify "$id"
 	echo "$output" | python3 -c '
-import json,sys; d=json.load(sys.stdin); assert d[0]["ok"] and d[0]["trees"]==1 and d[0]["signature"]=="not-checked", d'
+import json,sys; d=json.load(sys.stdin); assert d[0]["ok"] and d[0]["trees"]==1, d'
 	echo evil >"$D/cas/tree/$tree/rootfs/etc/alpha"
 	rk image verify example.com/alpha
 	[ "$status" -eq 1 ]
@@ -343,6 +343,28 @@ import json,sys; d=json.load(sys.stdin); assert d[0]["ok"] and d[0]["trees"]==1 
 	rk image verify "$id"
 	[ "$status" -eq 1 ]
 	contains "$stderr" "$id"
+}
+
+@test "verify re-checks the stored signature against the trust store as it is now" {
+	K=$REPO_ROOT/keys
+	I=$REPO_ROOT/tests/data/images
+	fpr=$(cat "$K/test-good-rsa.fpr")
+	C="--local-config=$T/local --system-config=$T/system"
+	"$RKT" --dir="$D" $C trust --prefix=example.com --skip-fingerprint-review "$K/test-good-rsa.pub.asc"
+	id=$(import --signer "$fpr" --sig "$I/test.aci.good-rsa.asc" "$I/test.aci")
+	rk $C image verify "$id"
+	[ "$status" -eq 0 ]
+	contains "$output" "signature: verified"
+	# The key is no longer trusted: the stored image no longer verifies.
+	"$RKT" --dir="$D" $C trust --remove="$fpr" --prefix=example.com
+	rk $C image verify "$id"
+	[ "$status" -eq 1 ]
+	contains "$stderr" "$id"
+	# A signature that does not match the stored bytes is found too.
+	"$RKT" --dir="$D" $C trust --prefix=example.com --skip-fingerprint-review "$K/test-good-rsa.pub.asc"
+	cp "$I/test.aci.other-image.asc" "$D/cas/blob/sha512/${id:7:2}/$id.asc"
+	rk $C image verify "$id"
+	[ "$status" -eq 1 ]
 }
 
 @test "gc repairs crash leftovers, then removes trees unused for the grace period" {

@@ -47,7 +47,10 @@ static int untrusted(const char *who, const char *name, rk_error *err)
 
 static int judge_status(const struct rk_sig_facts *f, const char *image_name, rk_error *err)
 {
-        const char *name = image_name ? image_name : "the image";
+        char quoted[RK_ACI_NAME_MAX + 16];
+        snprintf(quoted, sizeof(quoted), image_name ? "'%s'" : "%s",
+                 image_name ? image_name : "the image");
+        const char *name = quoted;
         const char *who = f->raw_fpr[0] ? f->raw_fpr : "an unknown key";
         switch (f->status) {
         case GPG_ERR_NO_ERROR:
@@ -56,30 +59,30 @@ static int judge_status(const struct rk_sig_facts *f, const char *image_name, rk
                 return untrusted(who, image_name, err);
         case GPG_ERR_BAD_SIGNATURE:
                 return rk_err(err, -EKEYREJECTED,
-                              "signature by %s does not match the image '%s' (the image or the "
+                              "signature by %s does not match %s (the image or the "
                               "signature was altered, or the signature is for another image)",
                               who, name);
         case GPG_ERR_KEY_EXPIRED:
-                return rk_err(err, -EKEYEXPIRED, "'%s' is signed by key %s, which has expired",
+                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired",
                               name, who);
         case GPG_ERR_SIG_EXPIRED:
-                return rk_err(err, -EKEYEXPIRED, "the signature over '%s' by %s has expired", name,
+                return rk_err(err, -EKEYEXPIRED, "the signature over %s by %s has expired", name,
                               who);
         case GPG_ERR_CERT_REVOKED:
-                return rk_err(err, -EKEYREVOKED, "'%s' is signed by key %s, which is revoked", name,
+                return rk_err(err, -EKEYREVOKED, "%s is signed by key %s, which is revoked", name,
                               who);
         case GPG_ERR_DIGEST_ALGO:
                 return rk_err(err, -EKEYREJECTED,
-                              "signature over '%s' uses a weak or unsupported hash algorithm "
+                              "signature over %s uses a weak or unsupported hash algorithm "
                               "(%s); SHA-256, SHA-384 or SHA-512 is required",
                               name, hash_name(f->hash_algo));
         case GPG_ERR_WRONG_KEY_USAGE:
                 return rk_err(err, -EKEYREJECTED,
-                              "signature over '%s' was made by key %s, which is not allowed to "
+                              "signature over %s was made by key %s, which is not allowed to "
                               "sign",
                               name, who);
         default:
-                return rk_err(err, -EKEYREJECTED, "signature by %s over '%s' is not valid: %s", who,
+                return rk_err(err, -EKEYREJECTED, "signature by %s over %s is not valid: %s", who,
                               name, gpgme_strerror(gpg_error((gpg_err_code_t)f->status)));
         }
 }
@@ -91,21 +94,21 @@ static int judge_details(const struct rk_sig_facts *f, const char *name, int64_t
         char d[40];
         if (f->wrong_key_usage || !f->subkey_can_sign)
                 return rk_err(err, -EKEYREJECTED,
-                              "signature over '%s' was made by key %s, which is not allowed to "
+                              "signature over %s was made by key %s, which is not allowed to "
                               "sign",
                               name, who);
         if (f->validity == GPGME_VALIDITY_NEVER || f->validity_reason)
                 return rk_err(err, -EKEYREJECTED, "key %s that signed '%s' is not valid", who,
                               name);
         if (f->key_revoked || f->subkey_revoked || (f->summary & GPGME_SIGSUM_KEY_REVOKED))
-                return rk_err(err, -EKEYREVOKED, "'%s' is signed by key %s, which is revoked", name,
+                return rk_err(err, -EKEYREVOKED, "%s is signed by key %s, which is revoked", name,
                               who);
         if (f->key_expired || f->subkey_expired || (f->summary & GPGME_SIGSUM_KEY_EXPIRED))
-                return rk_err(err, -EKEYEXPIRED, "'%s' is signed by key %s, which has expired",
+                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired",
                               name, who);
         if ((f->summary & GPGME_SIGSUM_SIG_EXPIRED) ||
             (f->exp_timestamp && f->exp_timestamp <= now))
-                return rk_err(err, -EKEYEXPIRED, "the signature over '%s' by %s has expired", name,
+                return rk_err(err, -EKEYEXPIRED, "the signature over %s by %s has expired", name,
                               who);
         if (f->key_invalid || f->subkey_invalid || f->key_disabled ||
             (f->summary & (GPGME_SIGSUM_RED | GPGME_SIGSUM_KEY_MISSING | GPGME_SIGSUM_BAD_POLICY |
