@@ -30,7 +30,7 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-r
 LDHARD  += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcurl
+LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcurl libcap libseccomp libselinux
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 
@@ -43,6 +43,7 @@ ALL_LDFLAGS = $(LDHARD) $(LDFLAGS)
 BASE_SRC  := $(wildcard src/lib/base/*.c)
 LIB_SRC   := $(filter-out $(BASE_SRC),$(wildcard src/lib/*/*.c))
 CLI_SRC   := $(wildcard src/cli/*.c)
+STAGE1_SRC := $(wildcard src/stage1/*.c src/stage1/*/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test-*.c)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 FUZZ_SRC  := $(wildcard fuzz/fuzz-*.c)
@@ -51,8 +52,10 @@ FUZZ_NAMES := $(patsubst fuzz/%.c,%,$(FUZZ_SRC))
 BASE_OBJ  := $(BASE_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+STAGE1_OBJ := $(STAGE1_SRC:%.c=$(BUILD)/%.o)
 
 RKT        := $(BUILD)/rkt
+STAGE1     := $(if $(STAGE1_SRC),$(BUILD)/rkt-stage1)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
@@ -68,7 +71,7 @@ endif
 .PHONY: all tests tools man check check-unit check-integration demo install uninstall deps \
         fuzz fuzz-smoke format format-check clean help bench
 
-all: $(RKT) man
+all: $(RKT) $(STAGE1) man
 
 help:
 	@echo "make [all]        build rkt (stage0) and the man pages into $(BUILD)/"
@@ -99,6 +102,20 @@ $(RKT): $(CLI_OBJ) $(BUILD)/librkt.a $(BUILD)/librkbase.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LINK_LIBS) $(ALL_LDFLAGS)
 
+# Stage1 links lib/base and the isolator libraries only: no archive, HTTP, OpenPGP or SQL code
+# in the process that builds the pod.
+STAGE1_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto libcap libseccomp libselinux 2>/dev/null)
+$(BUILD)/rkt-stage1: $(STAGE1_OBJ) $(BUILD)/librkbase.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(STAGE1_OBJ) $(BUILD)/librkbase.a $(STAGE1_LIBS) $(ALL_LDFLAGS)
+
+# The test probe runs inside pods: static, no runtime dependencies, so any test image can hold it.
+PROBE := $(if $(wildcard tests/probe/probe.c),$(BUILD)/probe)
+$(BUILD)/probe: tests/probe/probe.c
+	@mkdir -p $(@D)
+	@echo "  LD      $@ (static)"
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -static -o $@ $<
+
 $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/librkt.a $(BUILD)/librkbase.a
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
@@ -116,7 +133,7 @@ $(BUILD)/fuzz/replay.o: fuzz/replay/replay.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(RKT) man $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
+tests: $(RKT) $(STAGE1) $(PROBE) man $(UNIT_BIN) $(TOOL_BIN) $(REPLAY_BIN)
 tools: $(TOOL_BIN)
 
 man: $(MAN_OUT)
@@ -147,6 +164,7 @@ demo: deps
 
 bench: all
 	$(Q)sh bench/run.sh
+	$(Q)RKT=$(abspath $(RKT)) sh bench/fetch.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -176,6 +194,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(VENDORDIR)
 	install -m 0755 $(RKT) $(DESTDIR)$(BINDIR)/rkt
+	[ -z "$(STAGE1)" ] || install -m 0755 $(STAGE1) $(DESTDIR)$(LIBEXECDIR)/rkt-stage1
 	install -m 0644 $(MAN_OUT) $(DESTDIR)$(MANDIR)/man1/
 	cp -R trust $(DESTDIR)$(VENDORDIR)/
 	install -d $(DESTDIR)$(VENDORDIR)/profiles

@@ -18,7 +18,8 @@ void rk_help_fetch(void)
                "image ID. The detached signature IMAGE.asc (or --signature) must verify against\n"
                "a key trusted for the image's name ('rkt trust --prefix NAME KEYFILE'), and the\n"
                "policy must allow it; otherwise nothing is stored. Every decision goes to the\n"
-               "audit log ('rkt audit list').\n"
+               "audit log ('rkt audit list'). An image ID or name already in the store is\n"
+               "printed if it was stored verified (or with --insecure-options=image again).\n"
                "\n"
                "  --full                 print full image IDs\n"
                "  --signature=FILE|URL   the detached signature (one IMAGE only)\n"
@@ -37,8 +38,8 @@ static void report(const char *ref, const struct rk_fetch_result *res)
         if (res->cached)
                 rk_log_info("%s: using %s from the store", ref, i->name);
         else if (res->verified)
-                rk_log_info("%s: signature verified: %s (key %s, trusted for %s%s%s)", ref,
-                            i->name, i->signer, i->prefix && *i->prefix ? "prefix '" : "",
+                rk_log_info("%s: signature verified: %s (key %s, trusted for %s%s%s)", ref, i->name,
+                            i->signer, i->prefix && *i->prefix ? "prefix '" : "",
                             i->prefix && *i->prefix ? i->prefix : "every image",
                             i->prefix && *i->prefix ? "'" : "");
 }
@@ -55,21 +56,21 @@ static void print_error(const char *ref, const rk_error *err)
 int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"full", no_argument, NULL, 'f'},
-                {"signature", required_argument, NULL, 's'},
-                {"pull-policy", required_argument, NULL, 'p'},
-                {"no-progress", no_argument, NULL, 'n'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+            {"full", no_argument, NULL, 'f'},
+            {"signature", required_argument, NULL, 's'},
+            {"pull-policy", required_argument, NULL, 'p'},
+            {"no-progress", no_argument, NULL, 'n'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         struct rk_trust_config tc = {g->local_config, g->system_config, g->user_config, g->dir};
         struct rk_fetch_opts o = {
-                .trust = &tc,
-                .insecure_image = g->insecure & RK_INSECURE_IMAGE,
-                .insecure_tls = g->insecure & RK_INSECURE_TLS,
-                .insecure_http = g->insecure & RK_INSECURE_HTTP,
-                .pull = RK_PULL_UPDATE,
-                .progress = true,
+            .trust = &tc,
+            .insecure_image = g->insecure & RK_INSECURE_IMAGE,
+            .insecure_tls = g->insecure & RK_INSECURE_TLS,
+            .insecure_http = g->insecure & RK_INSECURE_HTTP,
+            .pull = RK_PULL_UPDATE,
+            .progress = true,
         };
         bool full = false;
         int c;

@@ -7,6 +7,7 @@ Serves --root. Behaviour per path comes from --config (JSON object keyed by URL 
    "/c.aci": {"cut_after": 1000, "times": 1},       send N bytes of the body, then close
    "/m.aci": {"max_age": 60, "no_etag": false},
    "/a.aci": {"auth": "Bearer t0ken"},              401 unless Authorization matches
+   "/s.aci": {"delay": 5, "delay_after": 100},      send 100 bytes (default half), wait 5 s (logged first)
    "/h.html": {"content_type": "text/html"}}
 Every request is appended to --log as one JSON line: method, path, headers, status.
 ETag is the SHA-256 of the file; If-None-Match gives 304; Range: bytes=N- gives 206.
@@ -20,6 +21,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 
 ARGS = None
 CONFIG = {}
@@ -101,6 +103,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(2)
             except OSError:
                 pass
+            return
+        if "delay" in cfg:
+            half = cfg.get("delay_after", len(body) // 2)
+            self.send_response(status)
+            for k, v in hdrs.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.record(status)  # logged before the stall, so a test can act during it
+            try:
+                self.wfile.write(body[:half])
+                self.wfile.flush()
+                time.sleep(cfg["delay"])
+                self.wfile.write(body[half:])
+                self.wfile.flush()
+            except OSError:  # the client went away (killed)
+                self.close_connection = True
             return
         self.send(status, body, hdrs)
 

@@ -56,14 +56,15 @@ struct fetch {
         bool verified;
         struct rk_policy *policy;
         struct rk_policy_decision decision;
-        char *prefix;      /* prefix the signer is trusted for, covering the manifest name */
+        char *prefix;         /* prefix the signer is trusted for, covering the manifest name */
+        const char *sigwhere; /* where the signature was looked for (for the message) */
         char blob[RK_SHA512_HEX_LEN + 1];
 };
 
 /* Every decision is recorded, refusals included; a refusal recorded without the image ID names
  * the bytes by their SHA-512 instead. */
-static void audit_decision(struct fetch *f, const char *decision, const char *id,
-                           const char *name, const rk_error *why)
+static void audit_decision(struct fetch *f, const char *decision, const char *id, const char *name,
+                           const rk_error *why)
 {
         const char *dir = NULL;
         struct rk_audit *a = NULL;
@@ -83,8 +84,8 @@ static void audit_decision(struct fetch *f, const char *decision, const char *id
                                 f->blob[0] = 0;
                 }
         }
-        json_t *o = json_pack("{s:s, s:s, s:s}", "source", f->source, "ref", f->ref, "decision",
-                              decision);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s}", "source", f->source, "ref", f->ref, "decision", decision);
         if (id)
                 json_object_set_new(o, "image", json_string(id));
         if (name)
@@ -98,6 +99,13 @@ static void audit_decision(struct fetch *f, const char *decision, const char *id
         }
         if (f->o->insecure_image)
                 json_object_set_new(o, "insecure", json_string("image"));
+        /* every insecure option that took effect is on the record (CLI.md) */
+        if (!strcmp(f->source, "url") && (f->o->insecure_tls || f->o->insecure_http))
+                json_object_set_new(o, "insecureTransport",
+                                    json_string(f->o->insecure_tls && f->o->insecure_http
+                                                    ? "tls,http"
+                                                : f->o->insecure_tls ? "tls"
+                                                                     : "http"));
         if (f->policy && f->decision.rule)
                 json_object_set_new(o, "rule", json_string(f->decision.rule));
         if (why)
@@ -108,6 +116,31 @@ static void audit_decision(struct fetch *f, const char *decision, const char *id
 }
 
 /* ---- the admission callback: runs after the archive was checked, before it is stored ---- */
+
+static int no_signature(const struct fetch *f, rk_error *err)
+{
+        return rk_err(err, -EKEYREJECTED,
+                      "%s: no signature found (looked for '%s'); give it with --signature=FILE, "
+                      "or fetch it unverified with --insecure-options=image",
+                      f->ref, f->sigwhere ? f->sigwhere : "IMAGE.asc");
+}
+
+/* An image without a signature goes on to the archive checks only if the user opted in, or
+ * the admin's policy has an insecureAcceptAnything rule (which may cover its name: admit()
+ * decides once the manifest is known). Otherwise it is refused before its bytes are parsed. */
+static bool unsigned_may_pass(const struct fetch *f)
+{
+        if (f->o->insecure_image)
+                return true;
+        if (!f->policy)
+                return false;
+        if (f->policy->def.type == RK_POLICY_INSECURE_ACCEPT_ANYTHING)
+                return true;
+        for (size_t i = 0; i < f->policy->n_rules; i++)
+                if (f->policy->rules[i].type == RK_POLICY_INSECURE_ACCEPT_ANYTHING)
+                        return true;
+        return false;
+}
 
 static int admit(void *ud, const char *id, const struct rk_image_manifest *m,
                  struct rk_admission *adm, rk_error *err)
@@ -130,33 +163,36 @@ static int admit(void *ud, const char *id, const struct rk_image_manifest *m,
                 free(f->vr.prefix);
                 f->vr.prefix = strdup(f->prefix);
         }
-        r = rk_policy_decide(f->policy, m->name, f->verified ? &f->vr : NULL,
-                             f->o->insecure_image, &f->decision, err);
+        r = rk_policy_decide(f->policy, m->name, f->verified ? &f->vr : NULL, f->o->insecure_image,
+                             &f->decision, err);
+        if (r < 0 && !f->verified && !f->o->insecure_image && f->decision.type != RK_POLICY_REJECT)
+                return no_signature(f, err);
         if (r < 0)
                 return rk_err_prefix(err, r, "%s", f->ref);
         *adm = (struct rk_admission){
-                .signer = f->verified ? f->vr.signer : NULL,
-                .prefix = f->verified ? f->prefix : NULL,
-                .rule = f->decision.rule,
-                .insecure = f->verified ? NULL : "image",
+            .signer = f->verified ? f->vr.signer : NULL,
+            .prefix = f->verified ? f->prefix : NULL,
+            .rule = f->decision.rule,
+            .insecure = f->verified ? NULL : "image",
         };
         if (f->decision.verdict == RK_POLICY_ACCEPT_ANYTHING && !f->verified)
                 adm->insecure = "policy";
         return 0;
 }
 
+static int load_policy(struct fetch *f, rk_error *err)
+{
+        return f->policy ? 0 : rk_policy_load(f->o->trust, &f->policy, err);
+}
+
 static int verify_and_import(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
 {
-        int r = rk_policy_load(f->o->trust, &f->policy, err);
+        int r = load_policy(f, err);
         if (r < 0)
                 return r;
-        if (!f->o->insecure_image) {
+        if (!f->o->insecure_image && (f->sig || !unsigned_may_pass(f))) {
                 if (!f->sig)
-                        return rk_err(err, -EKEYREJECTED,
-                                      "%s: no signature found (looked for '%s.asc'); give it with "
-                                      "--signature=FILE, or run unverified with "
-                                      "--insecure-options=image",
-                                      f->ref, f->ref);
+                        return no_signature(f, err);
                 /* The keyring is every key the operator trusted; which names the signer may
                  * sign is checked against the manifest in admit(), after the archive parser has
                  * seen bytes that are known to come from a trusted key. */
@@ -193,14 +229,15 @@ static int fetch_file(struct fetch *f, struct rk_fetch_result *ret, rk_error *er
 {
         _cleanup_close_ int src = open(f->ref, O_RDONLY | O_CLOEXEC);
         if (src < 0)
-                return rk_err_errno(err, negative_errno(), "%s", f->ref);
+                return rk_err_errno(err, negative_errno(), "%s: cannot open the image", f->ref);
         struct stat st;
         if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
                 return rk_err(err, -EINVAL, "%s: not a regular file", f->ref);
         char sigpath[PATH_MAX];
         snprintf(sigpath, sizeof(sigpath), "%s.asc", f->ref);
-        int r = read_sig_file(f->o->signature ? f->o->signature : sigpath, &f->sig, &f->sig_len,
-                              err);
+        f->sigwhere = f->o->signature ? f->o->signature : sigpath;
+        int r =
+            read_sig_file(f->o->signature ? f->o->signature : sigpath, &f->sig, &f->sig_len, err);
         if (r < 0)
                 return r;
         if (r == 0 && f->o->signature)
@@ -215,102 +252,214 @@ static int fetch_file(struct fetch *f, struct rk_fetch_result *ret, rk_error *er
 static struct rk_http_opts http_opts(const struct fetch *f)
 {
         return (struct rk_http_opts){
-                .allow_http = f->o->insecure_http,
-                .insecure_tls = f->o->insecure_tls,
-                .progress = f->o->progress,
-                .label = f->ref,
+            .allow_http = f->o->insecure_http,
+            .insecure_tls = f->o->insecure_tls,
+            .progress = f->o->progress,
+            .label = f->ref,
         };
 }
 
-static int get_sig(struct fetch *f, const char *url, bool *deferred, rk_error *err)
+int rk_fetch_check_admitted(const struct rk_image_info *i, bool insecure_image, rk_error *err)
 {
-        struct rk_http_opts ho = http_opts(f);
-        struct rk_http_result hr;
+        if (i->signer && !i->insecure)
+                return 0;
+        /* rkt forgot how an image got in, so one --insecure-options=image fetch made the
+         * image usable forever after (rkt.md 3.5); here the opt-in is needed on every use. */
+        if (insecure_image)
+                return 0;
+        return rk_err(err, -EKEYREJECTED,
+                      "image %s (sha512-%.32s) was stored unverified (admitted by %s); use it "
+                      "with --insecure-options=image, or fetch it again with its signature",
+                      i->name ? i->name : "?", i->id + 7,
+                      !i->insecure                     ? "no signature"
+                      : !strcmp(i->insecure, "image")  ? "--insecure-options=image"
+                      : !strcmp(i->insecure, "policy") ? "an insecureAcceptAnything policy rule"
+                                                       : i->insecure);
+}
+
+/* A stored image is used only under the rules that admit it today: verified (or the opt-in
+ * given again), and the current policy still allowing it (a reject rule, signedBy and
+ * allowInsecure apply to images fetched before the policy changed). */
+static int check_stored(struct fetch *f, const struct rk_image_info *i, rk_error *err)
+{
+        int r = load_policy(f, err);
+        if (r < 0)
+                return r;
+        bool verified = i->signer && !i->insecure;
+        struct rk_verify_result vr = {0};
+        if (verified) {
+                snprintf(vr.signer, sizeof(vr.signer), "%s", i->signer);
+                vr.prefix = i->prefix ? i->prefix : (char *)"";
+        }
+        r = rk_policy_decide(f->policy, i->name, verified ? &vr : NULL, f->o->insecure_image,
+                             &f->decision, err);
+        if (r >= 0)
+                return 0;
+        if (!verified && !f->o->insecure_image && f->decision.type != RK_POLICY_REJECT)
+                return rk_fetch_check_admitted(i, false, err);
+        return r;
+}
+
+/* The detached signature of a URL image, from su: --signature (a file or a URL) or <url>.asc.
+ * A missing <url>.asc leaves f->sig NULL (the caller refuses unless the user opted out); HTTP
+ * 202 sets *deferred (rkt's deferral: fetch the image first, then the signature again). */
+static int get_sig(struct fetch *f, const char *su, bool *deferred, rk_error *err)
+{
         free(f->sig);
         f->sig = NULL;
-        int r = rk_http_get_mem(url, &ho, RK_TRUST_SIG_MAX, &f->sig, &f->sig_len, &hr, err);
-        if (r == -ENOENT && !f->o->signature) {
-                free(f->sig);
-                f->sig = NULL;
-                return 0; /* no signature: refused later unless the user opted out */
+        f->sig_len = 0;
+        if (!rk_http_is_url(su)) {
+                int r = read_sig_file(su, &f->sig, &f->sig_len, err);
+                if (r == 0)
+                        return rk_err(err, -ENOENT, "signature '%s': no such file", su);
+                return r < 0 ? r : 0;
         }
+        struct rk_http_opts ho = http_opts(f);
+        struct rk_http_result hr;
+        int r = rk_http_get_mem(su, &ho, RK_TRUST_SIG_MAX, &f->sig, &f->sig_len, &hr, err);
+        if (r == -ENOENT && !f->o->signature)
+                return 0;
         if (r < 0)
                 return rk_err_prefix(err, r, "signature");
         if (hr.status == 202) {
-                /* The server asks to fetch the signature after the image (rkt's deferral). */
                 free(f->sig);
                 f->sig = NULL;
+                f->sig_len = 0;
                 *deferred = true;
         }
         return 0;
 }
 
-static int download(struct fetch *f, const char *url, struct rk_http_result *hr, rk_error *err)
+static int restart(int fd, const char *url, rk_error *err)
+{
+        if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+                return rk_err_errno(err, negative_errno(), "'%s': cannot restart the download",
+                                    url);
+        return 0;
+}
+
+/* Downloads url into f->fd (empty). cond: an ETag for If-None-Match (a 304 is returned as
+ * such). A transfer cut in the middle is resumed with a Range request, at most RESUME_TRIES
+ * times, when the server takes ranges; if the content changed meanwhile (another ETag) or the
+ * server ignores the range, it starts again from byte 0, so the bytes are never a mix of two
+ * versions (the signature check would refuse them anyway). */
+static int download(struct fetch *f, const char *url, const char *cond, struct rk_http_result *hr,
+                    rk_error *err)
 {
         struct rk_http_opts ho = http_opts(f);
+        char etag[sizeof(hr->etag)] = "";
         int r = 0;
+        ho.etag = cond;
         for (int attempt = 0; attempt <= RESUME_TRIES; attempt++) {
                 struct stat st;
                 if (fstat(f->fd, &st) < 0)
-                        return rk_err_errno(err, negative_errno(), "%s", url);
+                        return rk_err_errno(err, negative_errno(), "'%s'", url);
                 ho.resume_from = (uint64_t)st.st_size;
-                char etag[sizeof(hr->etag)];
-                snprintf(etag, sizeof(etag), "%s", hr->etag);
-                rk_error e2 = RK_ERROR_INIT;
-                r = rk_http_get(url, f->fd, &ho, hr, &e2);
-                if (r >= 0 && (hr->status == 200 || hr->status == 206)) {
-                        if (ho.resume_from && hr->status == 200) {
-                                /* The server ignored the range: start again from 0. */
-                                if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
-                                        return rk_err_errno(err, negative_errno(), "%s", url);
-                                ho.resume_from = 0;
-                                continue;
-                        }
+                r = rk_http_get(url, f->fd, &ho, hr, err);
+                if (r >= 0 && hr->status == 304 && !ho.resume_from)
                         return 0;
+                if (r >= 0 && (hr->status == 200 || hr->status == 206)) {
+                        bool changed = etag[0] && strcmp(etag, hr->etag) != 0;
+                        /* libcurl answers a 200 to a range request whose length equals what we
+                         * hold as "already complete", without a body. */
+                        bool ignored = ho.resume_from && hr->status == 200 && hr->bytes > 0;
+                        if (!ho.resume_from || (!changed && !ignored))
+                                return 0;
+                        r = restart(f->fd, url, err);
+                        if (r < 0)
+                                return r;
+                        etag[0] = 0;
+                        continue;
                 }
                 if (r >= 0)
                         return rk_err(err, -EIO, "'%s': unexpected HTTP %ld", url, hr->status);
-                *err = e2;
-                /* Resume only what can be resumed: an interrupted body, from a server that
-                 * takes ranges, of the same content (same ETag). */
+                if (r == -ERANGE) {
+                        /* the server does not take ranges after all: from the start */
+                        r = restart(f->fd, url, err);
+                        if (r < 0)
+                                return r;
+                        etag[0] = 0;
+                        continue;
+                }
                 if (r != -EIO || !hr->accept_ranges || (etag[0] && strcmp(etag, hr->etag)))
                         return r;
+                snprintf(etag, sizeof(etag), "%s", hr->etag);
+                ho.etag = NULL;
                 rk_log_warning("%s: download interrupted after %" PRIu64 " bytes, resuming", url,
                                (uint64_t)st.st_size + hr->bytes);
         }
         return r;
 }
 
+/* The cached download of a URL may be reused only if the stored image may be used as it was
+ * admitted (check_stored); otherwise the URL is downloaded and verified again. */
+static int cached_image(struct fetch *f, const struct rk_remote *rem, struct rk_image_info *ret,
+                        rk_error *err)
+{
+        struct rk_image_info info = {0};
+        int r = rk_store_get(f->s, rem->image_id, &info, err);
+        if (r >= 0)
+                r = check_stored(f, &info, err);
+        if (r < 0) {
+                rk_image_info_clear(&info);
+                return r;
+        }
+        *ret = info;
+        return 0;
+}
+
 static int fetch_url(struct fetch *f, struct rk_fetch_result *ret, rk_error *err)
 {
         const char *url = f->ref;
         struct rk_remote rem = {0};
-        int r = rk_store_remote_get(f->s, url, &rem, NULL);
-        bool have = r >= 0;
+        struct rk_image_info cached = {0};
+        rk_error cerr = RK_ERROR_INIT;
+        bool have = rk_store_remote_get(f->s, url, &rem, NULL) >= 0 &&
+                    cached_image(f, &rem, &cached, &cerr) >= 0;
+        int r;
         if (have && (f->o->pull == RK_PULL_NEW || f->o->pull == RK_PULL_NEVER ||
                      now_ns() < rem.download_time + rem.max_age * 1000000000LL)) {
-                r = rk_store_get(f->s, rem.image_id, &ret->info, err);
-                rk_remote_clear(&rem);
-                ret->cached = r >= 0;
-                return r;
+                ret->info = cached;
+                cached = (struct rk_image_info){0};
+                ret->cached = true;
+                ret->verified = ret->info.signer && !ret->info.insecure;
+                r = 0;
+                goto out;
         }
         if (f->o->pull == RK_PULL_NEVER) {
-                rk_remote_clear(&rem);
-                return rk_err(err, -ENOENT, "%s: not in the store, and --pull-policy=never",
-                              url);
+                if (rem.url) { /* cached, but not usable without the opt-in or policy */
+                        *err = cerr;
+                        r = cerr.code;
+                } else
+                        r = rk_err(err, -ENOENT, "%s: not in the store, and --pull-policy=never",
+                                   url);
+                goto out;
         }
         char sigurl[4096];
-        snprintf(sigurl, sizeof(sigurl), "%s.asc", url);
+        if ((size_t)snprintf(sigurl, sizeof(sigurl), "%s.asc", url) >= sizeof(sigurl)) {
+                r = rk_err(err, -ENAMETOOLONG, "%s: URL too long", url);
+                goto out;
+        }
         const char *su = f->o->signature ? f->o->signature : sigurl;
         bool deferred = false;
+        f->sigwhere = su;
+        r = load_policy(f, err);
+        if (r < 0)
+                goto out;
         if (!f->o->insecure_image) {
                 /* Signature first, and its signer checked before the image is downloaded: an
                  * untrusted publisher costs a few bytes, not the whole image. */
-                r = rk_http_is_url(su) ? get_sig(f, su, &deferred, err)
-                                       : read_sig_file(su, &f->sig, &f->sig_len, err);
-                if (r < 0)
+                r = get_sig(f, su, &deferred, err);
+                if (r < 0) {
+                        rk_err_prefix(err, r, "%s", url);
                         goto out;
-                if (f->sig && (r = rk_trust_signer_known(f->o->trust, f->sig, f->sig_len, err)) < 0) {
+                }
+                if (!f->sig && !deferred && !unsigned_may_pass(f)) {
+                        r = no_signature(f, err);
+                        goto out;
+                }
+                if (f->sig &&
+                    (r = rk_trust_signer_known(f->o->trust, f->sig, f->sig_len, err)) < 0) {
                         rk_err_prefix(err, r, "%s", url);
                         goto out;
                 }
@@ -320,54 +469,53 @@ static int fetch_url(struct fetch *f, struct rk_fetch_result *ret, rk_error *err
                 r = f->fd;
                 goto out;
         }
-        struct rk_http_result hr = {0};
-        struct rk_http_opts ho = http_opts(f);
-        (void)ho;
-        if (have && rem.etag)
-                snprintf(hr.etag, sizeof(hr.etag), "%s", rem.etag);
         /* Conditional request: an unchanged image is not downloaded again. */
-        if (have && rem.etag) {
-                struct rk_http_opts co = http_opts(f);
-                co.etag = rem.etag;
-                r = rk_http_get(url, f->fd, &co, &hr, err);
-                if (r >= 0 && hr.status == 304) {
-                        rem.download_time = now_ns();
-                        if (hr.max_age >= 0)
-                                rem.max_age = hr.max_age;
-                        (void)rk_store_remote_put(f->s, &rem, NULL);
-                        r = rk_store_get(f->s, rem.image_id, &ret->info, err);
-                        ret->cached = r >= 0;
+        struct rk_http_result hr = {0};
+        r = download(f, url, have ? rem.etag : NULL, &hr, err);
+        if (r < 0)
+                goto out;
+        if (hr.status == 304) {
+                if (!have) {
+                        r = rk_err(err, -EIO, "'%s': unexpected HTTP 304", url);
                         goto out;
                 }
-                if (r < 0)
-                        goto out;
-        } else {
-                hr.etag[0] = 0;
-                r = download(f, url, &hr, err);
-                if (r < 0)
-                        goto out;
+                rem.download_time = now_ns();
+                if (hr.max_age >= 0)
+                        rem.max_age = hr.max_age;
+                (void)rk_store_remote_put(f->s, &rem, NULL);
+                ret->info = cached;
+                cached = (struct rk_image_info){0};
+                ret->cached = true;
+                ret->verified = ret->info.signer && !ret->info.insecure;
+                goto out;
         }
         if (deferred) {
                 bool again = false;
                 r = get_sig(f, su, &again, err);
                 if (r >= 0 && again)
                         r = rk_err(err, -EKEYREJECTED,
-                                   "%s: the server deferred the signature twice (HTTP 202)", su);
-                if (r < 0)
+                                   "the server deferred the signature '%s' twice (HTTP 202)", su);
+                else if (r >= 0 && !f->sig)
+                        r = rk_err(err, -EKEYREJECTED,
+                                   "no signature found at '%s' after the deferral (HTTP 202)", su);
+                if (r < 0) {
+                        rk_err_prefix(err, r, "%s", url);
                         goto out;
+                }
         }
         r = verify_and_import(f, ret, err);
         if (r >= 0) {
                 struct rk_remote nr = {
-                        .url = (char *)url,
-                        .etag = hr.etag[0] ? hr.etag : NULL,
-                        .max_age = hr.max_age > 0 ? hr.max_age : 0,
-                        .download_time = now_ns(),
+                    .url = (char *)url,
+                    .etag = hr.etag[0] ? hr.etag : NULL,
+                    .max_age = hr.max_age > 0 ? hr.max_age : 0,
+                    .download_time = now_ns(),
                 };
                 snprintf(nr.image_id, sizeof(nr.image_id), "%s", ret->info.id);
                 (void)rk_store_remote_put(f->s, &nr, NULL);
         }
 out:
+        rk_image_info_clear(&cached);
         rk_remote_clear(&rem);
         return r;
 }
@@ -380,15 +528,26 @@ static int fetch_store(struct fetch *f, struct rk_fetch_result *ret, rk_error *e
                               "%s: not in the store; fetch it by URL or from a file (fetching by "
                               "name through appc discovery is not available yet)",
                               f->ref);
-        if (r >= 0)
-                ret->cached = true;
-        return r;
+        if (r < 0)
+                return r;
+        r = check_stored(f, &ret->info, err);
+        if (r < 0)
+                return r;
+        ret->cached = true;
+        ret->verified = ret->info.signer && !ret->info.insecure;
+        return 0;
 }
 
+/* CLI.md: a path is "./x.aci", "/abs/x.aci" (a file even if missing, so the error says so) or
+ * any existing file named like one; anything else is an ID or a name for the store. */
 static bool looks_like_file(const char *ref)
 {
         struct stat st;
         size_t n = strlen(ref);
+        if (ref[0] == '/' || !strncmp(ref, "./", 2) || !strncmp(ref, "../", 3))
+                return true;
+        if (!strncmp(ref, "sha512-", 7) || access(ref, F_OK) != 0)
+                return false;
         return strchr(ref, '/') || (n > 4 && !strcmp(ref + n - 4, ".aci")) ||
                (stat(ref, &st) == 0 && S_ISREG(st.st_mode));
 }
@@ -402,8 +561,7 @@ int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
         if (rk_http_is_url(ref)) {
                 f.source = "url";
                 r = fetch_url(&f, &res, err);
-        } else if (strncmp(ref, "sha512-", 7) != 0 && looks_like_file(ref) &&
-                   access(ref, F_OK) == 0) {
+        } else if (looks_like_file(ref)) {
                 f.source = "file";
                 r = fetch_file(&f, &res, err);
         } else {
@@ -429,8 +587,8 @@ int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
         return 0;
 }
 
-int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd,
-                      const void *sig, size_t sig_len, rk_error *err)
+int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd, const void *sig,
+                      size_t sig_len, rk_error *err)
 {
         const struct rk_trust_config *c = userdata;
         struct rk_verify_result vr = {0};

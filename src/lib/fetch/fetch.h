@@ -53,5 +53,13 @@ int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
 
 /* The signature-verification hook for rk_store_verify (re-checks a stored image's signature
  * against the current trust store). userdata: const struct rk_trust_config *. */
-int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd,
-                      const void *sig, size_t sig_len, rk_error *err);
+int rk_fetch_sig_hook(void *userdata, const struct rk_image_info *img, int blob_fd, const void *sig,
+                      size_t sig_len, rk_error *err);
+
+/* The rule for using an image already in the store (rk_fetch of an ID, a stored name, or a
+ * cached URL; rkt run): 0 if it was admitted on a verified signature, or if insecure_image (the
+ * user's --insecure-options=image, given again for this use); else -EKEYREJECTED with a
+ * message naming the image, saying it was stored unverified and what to pass. rk_fetch also
+ * re-applies the current policy to stored images (reject, signedBy, allowInsecure, and
+ * insecureAcceptAnything admitting an unverified image). */
+int rk_fetch_check_admitted(const struct rk_image_info *i, bool insecure_image, rk_error *err);

@@ -28,14 +28,15 @@ bool rk_http_is_url(const char *s)
 }
 
 struct sink {
-        int fd;                 /* file sink, or -1 */
-        char *buf;              /* memory sink */
+        int fd;    /* file sink, or -1 */
+        char *buf; /* memory sink */
         size_t len, cap;
         uint64_t max, written, offset;
         int error;
         struct rk_http_result *res;
         const struct rk_http_opts *opts;
         double last_draw;
+        bool drawn, finished; /* progress bar state */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -123,7 +124,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
                        curl_off_t ulnow)
 {
         struct sink *s = ud;
-        if (!s->opts->progress || !isatty(STDERR_FILENO) || dltotal <= 0)
+        if (!s->opts->progress || s->finished || dltotal <= 0 || !isatty(STDERR_FILENO))
                 return 0;
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -137,10 +138,13 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
         memset(bar, '=', (size_t)fill);
         memset(bar + fill, ' ', (size_t)(width - fill));
         bar[width] = 0;
-        fprintf(stderr, "\rDownloading %s: [%s] %6.1f/%.1f MiB", s->opts->label ? s->opts->label : "",
-                bar, got / 1048576.0, total / 1048576.0);
-        if (dlnow >= dltotal)
+        fprintf(stderr, "\rDownloading %s: [%s] %6.1f/%.1f MiB",
+                s->opts->label ? s->opts->label : "", bar, got / 1048576.0, total / 1048576.0);
+        s->drawn = true;
+        if (dlnow >= dltotal) {
                 fputc('\n', stderr);
+                s->finished = true;
+        }
         return 0;
 }
 
@@ -200,6 +204,8 @@ static int perform(const char *url, struct sink *s, rk_error *err)
                 curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)o->resume_from);
         rk_log_debug("GET %s", url);
         CURLcode cc = curl_easy_perform(c);
+        if (s->drawn && !s->finished)
+                fputc('\n', stderr); /* an error line must not land on the bar */
         char *eff = NULL;
         if (curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &eff) == CURLE_OK && eff)
                 snprintf(s->res->effective_url, sizeof(s->res->effective_url), "%s", eff);
@@ -208,8 +214,8 @@ static int perform(const char *url, struct sink *s, rk_error *err)
         s->res->status = code;
         s->res->bytes = s->written;
         if (s->error == -EFBIG || cc == CURLE_FILESIZE_EXCEEDED)
-                return rk_err(err, -EFBIG, "'%s': larger than the limit of %" PRIu64 " bytes",
-                              url, s->max);
+                return rk_err(err, -EFBIG, "'%s': larger than the limit of %" PRIu64 " bytes", url,
+                              s->max);
         if (s->error)
                 return rk_err_errno(err, s->error, "'%s': cannot store the download", url);
         if (cc == CURLE_UNSUPPORTED_PROTOCOL)
@@ -220,12 +226,18 @@ static int perform(const char *url, struct sink *s, rk_error *err)
             cc == CURLE_SSL_CONNECT_ERROR)
                 return rk_err(err, -EKEYREJECTED, "'%s': TLS verification failed: %s", url,
                               errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        if (cc == CURLE_RANGE_ERROR)
+                return rk_err(err, -ERANGE, "'%s': the server does not resume downloads (%s)", url,
+                              errbuf[0] ? errbuf : curl_easy_strerror(cc));
         if (cc != CURLE_OK)
-                return rk_err(err, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO,
-                              "'%s': %s", url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                return rk_err(err, cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO, "'%s': %s",
+                              url, errbuf[0] ? errbuf : curl_easy_strerror(cc));
         if (code == 304 || code == 202 || code == 200 || code == 206)
                 return 0;
-        return rk_err(err, code == 404 ? -ENOENT : code == 401 || code == 403 ? -EACCES : -EIO,
+        return rk_err(err,
+                      code == 404                  ? -ENOENT
+                      : code == 401 || code == 403 ? -EACCES
+                                                   : -EIO,
                       "'%s': server answered HTTP %ld", url, code);
 }
 

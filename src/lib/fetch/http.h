@@ -11,24 +11,24 @@
 #include "base/error.h"
 
 struct rk_http_opts {
-        bool allow_http;       /* --insecure-options=http */
-        bool insecure_tls;     /* --insecure-options=tls: no peer/host verification */
-        uint64_t max_bytes;    /* body cap; 0 = 16 GiB */
-        const char *etag;      /* If-None-Match */
-        uint64_t resume_from;  /* Range: bytes=N- (out_fd must already hold N bytes) */
-        const char *auth;      /* Authorization header value, sent to the first host only */
-        bool progress;         /* draw a progress bar on stderr (only if it is a terminal) */
-        const char *label;     /* what the progress bar names */
-        long connect_timeout;  /* seconds; 0 = 30 */
-        long stall_timeout;    /* seconds below 1 byte/s before giving up; 0 = 60 */
+        bool allow_http;      /* --insecure-options=http */
+        bool insecure_tls;    /* --insecure-options=tls: no peer/host verification */
+        uint64_t max_bytes;   /* body cap; 0 = 16 GiB */
+        const char *etag;     /* If-None-Match */
+        uint64_t resume_from; /* Range: bytes=N- (out_fd must already hold N bytes) */
+        const char *auth;     /* Authorization header value, sent to the first host only */
+        bool progress;        /* draw a progress bar on stderr (only if it is a terminal) */
+        const char *label;    /* what the progress bar names */
+        long connect_timeout; /* seconds; 0 = 30 */
+        long stall_timeout;   /* seconds below 1 byte/s before giving up; 0 = 60 */
 };
 
 struct rk_http_result {
         long status;
         char etag[256];
-        int64_t max_age;       /* Cache-Control max-age, -1 if absent, 0 for no-cache/no-store */
+        int64_t max_age; /* Cache-Control max-age, -1 if absent, 0 for no-cache/no-store */
         bool accept_ranges;
-        uint64_t bytes;        /* body bytes written to out_fd in this call */
+        uint64_t bytes; /* body bytes written to out_fd in this call */
         char effective_url[2048];
 };
 

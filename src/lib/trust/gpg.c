@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdint.h>
+#include <dirent.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -75,6 +77,30 @@ char *rk_escape_untrusted(const char *s, size_t max)
         return o;
 }
 
+/* Homes left by a verification that was killed hold only public keys, but they pile up: remove
+ * those older than an hour. Only in <data_dir>/tmp, which is ours alone (never in a shared
+ * /tmp, where a name is no proof of ownership). */
+static void sweep_stale_homes(int dfd)
+{
+        int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                safe_close(fd);
+                return;
+        }
+        time_t cutoff = time(NULL) - 3600;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                struct stat st;
+                if (strncmp(de->d_name, "rkt-gpg-", 8) != 0 ||
+                    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode) || st.st_mtime > cutoff)
+                        continue;
+                (void)rk_rm_rf_at(dfd, de->d_name, NULL);
+        }
+        closedir(d);
+}
+
 /* <data_dir>/tmp is private to rkt on a real host (unlike a shared /tmp); used only if it is a
  * directory we own that nobody else can write, and if the resulting home path is short. */
 static bool private_dir_ok(const char *data_dir, char *buf, size_t size)
@@ -91,7 +117,10 @@ static bool private_dir_ok(const char *data_dir, char *buf, size_t size)
         _cleanup_close_ int fd = open(buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0)
                 return false;
-        return st.st_uid == geteuid() && (st.st_mode & 0077) == 0;
+        if (st.st_uid != geteuid() || (st.st_mode & 0077) != 0)
+                return false;
+        sweep_stale_homes(fd);
+        return true;
 }
 
 static void pick_base(const char *data_dir, char *buf, size_t size)
