@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/error.h"
 
@@ -65,6 +66,35 @@ int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv);
 void rk_help_fetch(void);
 int rk_cmd_trust(const struct rk_global *g, int argc, char **argv);
 void rk_help_trust(void);
+
+/* Pods: cmd-run.c (run, prepare, run-prepared), cmd-pods.c (list, status, cat-manifest, rm,
+ * gc). */
+int rk_cmd_run(const struct rk_global *g, int argc, char **argv);
+void rk_help_run(void);
+int rk_cmd_prepare(const struct rk_global *g, int argc, char **argv);
+void rk_help_prepare(void);
+int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv);
+void rk_help_run_prepared(void);
+int rk_cmd_list(const struct rk_global *g, int argc, char **argv);
+void rk_help_list(void);
+int rk_cmd_status(const struct rk_global *g, int argc, char **argv);
+void rk_help_status(void);
+int rk_cmd_cat_manifest(const struct rk_global *g, int argc, char **argv);
+void rk_help_cat_manifest(void);
+int rk_cmd_rm(const struct rk_global *g, int argc, char **argv);
+void rk_help_rm(void);
+int rk_cmd_gc(const struct rk_global *g, int argc, char **argv);
+void rk_help_gc(void);
+
+/* rkt-stage1: next to this rkt's real path (a build directory), else in RKT_LIBEXECDIR; it and
+ * its directory must be root's and writable by nobody else. Returns an O_CLOEXEC fd to exec,
+ * the path in path. */
+int rk_stage1_open(char *path, size_t size, rk_error *err);
+/* "rkt-stage1 gc --pod-dir=DIR" for rk_pods_gc and rk_pod_remove; userdata from
+ * rk_stage1_gc_new (without a stage1 the step is skipped). */
+void *rk_stage1_gc_new(bool debug);
+void rk_stage1_gc_free(void *userdata);
+int rk_stage1_gc(void *userdata, const char *pod_dir, rk_error *err);
 
 /* Image IDs as users see them: "sha512-" + 32 hex unless full. */
 void rk_print_id(const char *id, bool full);

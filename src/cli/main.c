@@ -10,10 +10,20 @@
 
 static const struct rk_verb verbs[] = {
         {"audit", "list and verify the tamper-evident audit log", rk_cmd_audit, rk_help_audit},
+        {"cat-manifest", "print a pod's manifest", rk_cmd_cat_manifest, rk_help_cat_manifest},
         {"fetch", "fetch images into the store, verifying their signatures", rk_cmd_fetch,
          rk_help_fetch},
+        {"gc", "remove exited pods and unused image trees", rk_cmd_gc, rk_help_gc},
         {"image", "build, validate and inspect App Container Images", rk_cmd_image,
          rk_help_image},
+        {"list", "list pods", rk_cmd_list, rk_help_list},
+        {"prepare", "prepare a pod to run later; print its UUID", rk_cmd_prepare,
+         rk_help_prepare},
+        {"rm", "remove pods that are not running", rk_cmd_rm, rk_help_rm},
+        {"run", "run images in a new pod", rk_cmd_run, rk_help_run},
+        {"run-prepared", "run a prepared pod", rk_cmd_run_prepared, rk_help_run_prepared},
+        {"status", "print a pod's state and its apps' exit statuses", rk_cmd_status,
+         rk_help_status},
         {"trust", "trust, list and remove image signing keys", rk_cmd_trust, rk_help_trust},
         {"version", "print the version and build features", rk_cmd_version, rk_help_version},
 };
@@ -27,8 +37,8 @@ static void help_main(void)
                "\n"
                "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                printf("  %-10s %s\n", verbs[i].name, verbs[i].summary);
-        printf("  %-10s %s\n", "help", "show help for a command");
+                printf("  %-13s %s\n", verbs[i].name, verbs[i].summary);
+        printf("  %-13s %s\n", "help", "show help for a command");
         printf("\n"
                "Global flags (before or after the command):\n"
                "  --dir=DIR                 data directory (default /var/lib/rkt)\n"

@@ -1,0 +1,1417 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* From images and rkt run/prepare options to the reified pod manifest (appc 6) and the stage1
+ * plan (src/stage1/PLAN.md): environment (appc 7.6), users and groups resolved inside the
+ * image, the exec PATH search, volumes and mounts. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "base/fileio.h"
+#include "base/json.h"
+#include "base/path.h"
+#include "pod/pod.h"
+
+#define ETC_FILE_MAX (4 << 20)     /* /etc/passwd, /etc/group of an image */
+#define ID_MAX       4294967294ULL /* (uid_t)-1 means "unchanged" to setresuid */
+#define AC_VERSION   "0.8.11"
+#define PLAN_VERSION 1
+/* stage1's limits (src/stage1/plan.h): refused here first, with a message naming the app */
+#define HOSTNAME_MAX 63
+#define MAX_APPS     64
+#define MAX_MOUNTS   128
+#define MAX_ENV      1024
+#define MAX_GROUPS   256
+#define MAX_APP_NAME 128
+
+/* ---- option values ---- */
+
+static void volume_clear(struct rk_volume *v)
+{
+        free(v->name);
+        free(v->kind);
+        free(v->source);
+        free(v->mode);
+        memset(v, 0, sizeof(*v));
+}
+
+static void mount_opts_free(struct rk_mount_opt *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                free(v[i].volume);
+                free(v[i].target);
+        }
+        free(v);
+}
+
+void rk_pod_opts_clear(struct rk_pod_opts *o)
+{
+        for (size_t i = 0; i < o->n_apps; i++) {
+                struct rk_app_opts *a = &o->apps[i];
+                free(a->image);
+                free(a->name);
+                free(a->exec);
+                for (size_t k = 0; k < a->n_args; k++)
+                        free(a->args[k]);
+                free(a->args);
+                free(a->user);
+                free(a->group);
+                free(a->supplementary_gids);
+                free(a->working_dir);
+                rk_name_values_clear(&a->environment);
+                free(a->signature);
+                mount_opts_free(a->mounts, a->n_mounts);
+        }
+        free(o->apps);
+        for (size_t i = 0; i < o->n_volumes; i++)
+                volume_clear(&o->volumes[i]);
+        free(o->volumes);
+        mount_opts_free(o->mounts, o->n_mounts);
+        rk_name_values_clear(&o->set_env);
+        free(o->hostname);
+        free(o->net);
+        rk_pod_manifest_free(o->manifest);
+        memset(o, 0, sizeof(*o));
+}
+
+/* "k=v" of a comma list into obj, typed as the pod manifest's volume schema wants. */
+static int volume_field(json_t *obj, const char *arg, const char *kv, rk_error *err)
+{
+        const char *eq = strchr(kv, '=');
+        if (!eq)
+                return rk_err(err, -EINVAL, "--volume %s: '%s' is not KEY=VALUE", RK_QUOTE(arg),
+                              kv);
+        size_t klen = (size_t)(eq - kv);
+        const char *val = eq + 1;
+        char key[32];
+        if (klen == 0 || klen >= sizeof(key))
+                return rk_err(err, -EINVAL, "--volume %s: bad key in '%s'", RK_QUOTE(arg), kv);
+        memcpy(key, kv, klen);
+        key[klen] = 0;
+        json_t *v = NULL;
+        if (json_object_get(obj, key))
+                return rk_err(err, -EINVAL, "--volume %s: '%s' given twice", RK_QUOTE(arg), key);
+        if (!strcmp(key, "readOnly") || !strcmp(key, "recursive")) {
+                if (strcmp(val, "true") && strcmp(val, "false"))
+                        return rk_err(err, -EINVAL, "--volume %s: %s must be true or false",
+                                      RK_QUOTE(arg), key);
+                v = json_boolean(!strcmp(val, "true"));
+        } else if (!strcmp(key, "uid") || !strcmp(key, "gid")) {
+                char *end = NULL;
+                errno = 0;
+                unsigned long long n = strtoull(val, &end, 10);
+                if (!*val || *end || errno || n > ID_MAX || val[0] == '-')
+                        return rk_err(err, -EINVAL, "--volume %s: %s must be a number 0..%llu",
+                                      RK_QUOTE(arg), key, ID_MAX);
+                v = json_integer((json_int_t)n);
+        } else if (!strcmp(key, "name") || !strcmp(key, "kind") || !strcmp(key, "source") ||
+                   !strcmp(key, "mode"))
+                v = json_string(val);
+        else
+                return rk_err(err, -EINVAL,
+                              "--volume %s: unknown key '%s' (name, kind, source, readOnly, "
+                              "recursive, mode, uid, gid)",
+                              RK_QUOTE(arg), key);
+        if (!v || json_object_set_new(obj, key, v) < 0)
+                return rk_err(err, -EINVAL, "--volume %s: bad value for %s", RK_QUOTE(arg), key);
+        return 0;
+}
+
+/* The volume is checked exactly as a pod manifest's: wrapped in one and parsed. */
+static int volume_from_json(const char *arg, json_t *vol, struct rk_volume *ret, rk_error *err)
+{
+        _cleanup_json_ json_t *doc = json_pack("{s:s, s:s, s:[], s:[O]}", "acVersion", AC_VERSION,
+                                               "acKind", "PodManifest", "apps", "volumes", vol);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        struct rk_pod_manifest *m = NULL;
+        rk_error e = RK_ERROR_INIT;
+        if (!doc || rk_json_dump(doc, &buf, &len, err) < 0)
+                return rk_err(err, -ENOMEM, "out of memory");
+        int r = rk_pod_manifest_parse("--volume", buf, len, &m, &e);
+        if (r < 0) {
+                /* "pod manifest '--volume': volumes[0].x: why" -> "--volume 'arg': x: why" */
+                const char *why = strstr(e.msg, "volumes[0]");
+                why = why ? why + strlen("volumes[0]") : e.msg;
+                while (*why == '.' || *why == ':' || *why == ' ')
+                        why++;
+                return rk_err(err, -EINVAL, "--volume %s: %s", RK_QUOTE(arg), why);
+        }
+        *ret = m->volumes[0];
+        memset(&m->volumes[0], 0, sizeof(m->volumes[0]));
+        rk_pod_manifest_free(m);
+        return 0;
+}
+
+int rk_parse_volume_opt(const char *arg, struct rk_volume *ret, rk_error *err)
+{
+        _cleanup_json_ json_t *obj = json_object();
+        _cleanup_free_ char *copy = strdup(arg);
+        if (!obj || !copy)
+                return rk_err(err, -ENOMEM, "out of memory");
+        char *save = NULL;
+        bool first = true;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                int r;
+                /* rkt's form: NAME,kind=...; "name=NAME" is accepted too */
+                if (first && !strchr(t, '='))
+                        r = json_object_set_new(obj, "name", json_string(t)) < 0 ? -ENOMEM : 0;
+                else
+                        r = volume_field(obj, arg, t, err);
+                if (r == -ENOMEM)
+                        return rk_err(err, r, "out of memory");
+                if (r < 0)
+                        return r;
+                first = false;
+        }
+        if (!json_object_get(obj, "name") || !json_object_get(obj, "kind"))
+                return rk_err(err, -EINVAL,
+                              "--volume %s: expected NAME,kind=host,source=PATH or "
+                              "NAME,kind=empty",
+                              RK_QUOTE(arg));
+        return volume_from_json(arg, obj, ret, err);
+}
+
+int rk_parse_mount_opt(const char *arg, struct rk_mount_opt *ret, rk_error *err)
+{
+        _cleanup_free_ char *copy = strdup(arg);
+        char *volume = NULL, *target = NULL, *save = NULL;
+        if (!copy)
+                return rk_err(err, -ENOMEM, "out of memory");
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                if (!strncmp(t, "volume=", 7) && !volume)
+                        volume = t + 7;
+                else if (!strncmp(t, "target=", 7) && !target)
+                        target = t + 7;
+                else
+                        return rk_err(err, -EINVAL,
+                                      "--mount %s: unexpected '%s' (expected "
+                                      "volume=NAME,target=PATH)",
+                                      RK_QUOTE(arg), t);
+        }
+        if (!volume || !target)
+                return rk_err(err, -EINVAL, "--mount %s: expected volume=NAME,target=PATH",
+                              RK_QUOTE(arg));
+        rk_error e = RK_ERROR_INIT;
+        if (rk_ac_name_validate(volume, "volume", &e) < 0 ||
+            rk_abs_path_validate(target, "target", &e) < 0)
+                return rk_err(err, -EINVAL, "--mount %s: %s", RK_QUOTE(arg), e.msg);
+        ret->volume = strdup(volume);
+        ret->target = strdup(target);
+        if (!ret->volume || !ret->target) {
+                free(ret->volume);
+                free(ret->target);
+                return rk_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+int rk_env_set(struct rk_name_values *l, const char *name, const char *value, rk_error *err)
+{
+        char *v = strdup(value);
+        if (!v)
+                return rk_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i].name, name) == 0) {
+                        free(l->v[i].value);
+                        l->v[i].value = v;
+                        return 0;
+                }
+        struct rk_name_value *nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+        char *n = strdup(name);
+        if (!nv || !n) {
+                free(n);
+                free(v);
+                if (nv)
+                        l->v = nv;
+                return rk_err(err, -ENOMEM, "out of memory");
+        }
+        l->v = nv;
+        l->v[l->n++] = (struct rk_name_value){n, v};
+        return 0;
+}
+
+int rk_env_set_opt(struct rk_name_values *l, const char *arg, const char *flag, rk_error *err)
+{
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq == arg)
+                return rk_err(err, -EINVAL, "%s %s: expected NAME=VALUE", flag, RK_QUOTE(arg));
+        _cleanup_free_ char *name = strndup(arg, (size_t)(eq - arg));
+        if (!name)
+                return rk_err(err, -ENOMEM, "out of memory");
+        rk_error e = RK_ERROR_INIT;
+        if (rk_env_name_validate(name, NULL, &e) < 0)
+                return rk_err(err, -EINVAL, "%s %s: %s", flag, RK_QUOTE(arg), e.msg);
+        return rk_env_set(l, name, eq + 1, err);
+}
+
+int rk_env_file_parse(const char *what, const char *buf, size_t len, struct rk_name_values *l,
+                      rk_error *err)
+{
+        size_t lineno = 0;
+        const char *end = buf + len;
+        if (memchr(buf, 0, len))
+                return rk_err(err, -EINVAL, "%s: contains a NUL byte", what);
+        for (const char *p = buf; p < end; lineno++) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                _cleanup_free_ char *line = strndup(p, n);
+                p += n + (nl ? 1 : 0);
+                if (!line)
+                        return rk_err(err, -ENOMEM, "out of memory");
+                if (n && line[n - 1] == '\r')
+                        line[n - 1] = 0;
+                if (!line[0] || line[0] == '#' || line[0] == ';')
+                        continue;
+                char flag[PATH_MAX + 32];
+                snprintf(flag, sizeof(flag), "%s line %zu:", what, lineno + 1);
+                int r = rk_env_set_opt(l, line, flag, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_id(const char *s, uint32_t *ret)
+{
+        char *end = NULL;
+        if (!s || *s < '0' || *s > '9')
+                return -EINVAL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno || *end || v > ID_MAX)
+                return -ERANGE;
+        *ret = (uint32_t)v;
+        return 0;
+}
+
+int rk_parse_gids(const char *arg, uint32_t **ret, size_t *ret_n, rk_error *err)
+{
+        _cleanup_free_ char *copy = strdup(arg);
+        _cleanup_free_ uint32_t *v = calloc(strlen(arg) / 2 + 1, sizeof(*v));
+        size_t n = 0;
+        char *save = NULL;
+        if (!copy || !v)
+                return rk_err(err, -ENOMEM, "out of memory");
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                if (parse_id(t, &v[n++]) < 0)
+                        return rk_err(err, -EINVAL,
+                                      "--supplementary-gids %s: '%s' is not a group ID "
+                                      "0..%llu",
+                                      RK_QUOTE(arg), t, ID_MAX);
+        *ret = TAKE_PTR(v);
+        *ret_n = n;
+        return 0;
+}
+
+/* ---- users, groups and programs inside the image ---- */
+
+/* Field idfield (2 for passwd uid and group gid) of the line whose first field is name. */
+static int etc_lookup(int rootfd, const char *file, const char *name, uint32_t *ret, rk_error *err)
+{
+        /* O_NONBLOCK and a regular file only: a FIFO or device planted by the image would
+         * otherwise hang or feed us forever */
+        _cleanup_close_ int fd = rk_open_in_root(rootfd, file, O_RDONLY | O_NONBLOCK, 0, 0, NULL);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return -ENOENT;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_read_fd_capped(fd, file, ETC_FILE_MAX, &buf, &len, err);
+        if (r < 0)
+                return r;
+        size_t nlen = strlen(name);
+        char *save = NULL;
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
+                        continue;
+                /* name:password:ID:... */
+                char *f = strchr(line + nlen + 1, ':');
+                if (!f)
+                        continue;
+                char *e = strchr(++f, ':');
+                if (e)
+                        *e = 0;
+                if (parse_id(f, ret) < 0)
+                        return rk_err(err, -EBADMSG, "image %s: %s has a bad ID for %s", file, name,
+                                      RK_QUOTE(f));
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* appc 3.1: by name in the image's file, else numeric, else the owner of a path. */
+static int resolve_id(int rootfd, const char *s, bool user, uint32_t *ret, rk_error *err)
+{
+        const char *file = user ? "/etc/passwd" : "/etc/group";
+        const char *kind = user ? "user" : "group";
+        if (s[0] == '/') {
+                int fd = rk_open_in_root(rootfd, s, O_PATH, 0, 0, NULL);
+                struct stat st;
+                if (fd < 0)
+                        return rk_err(err, -ENOENT, "%s %s: no such path in the image", kind,
+                                      RK_QUOTE(s));
+                int r = fstat(fd, &st);
+                (void)close(fd);
+                if (r < 0)
+                        return rk_err_errno(err, negative_errno(), "%s %s", kind, RK_QUOTE(s));
+                *ret = user ? st.st_uid : st.st_gid;
+                return 0;
+        }
+        int r = etc_lookup(rootfd, file, s, ret, err);
+        if (r != -ENOENT)
+                return r;
+        if (parse_id(s, ret) == 0)
+                return 0;
+        return rk_err(err, -ENOENT, "%s %s: not found in the image's %s", kind, RK_QUOTE(s), file);
+}
+
+int rk_resolve_user(int rootfd, const char *user, uint32_t *ret, rk_error *err)
+{
+        return resolve_id(rootfd, user, true, ret, err);
+}
+
+int rk_resolve_group(int rootfd, const char *group, uint32_t *ret, rk_error *err)
+{
+        return resolve_id(rootfd, group, false, ret, err);
+}
+
+/* 0 executable file, -EACCES exists but not executable, -ENOENT otherwise. */
+static int probe_exec(int rootfd, const char *path)
+{
+        int fd = rk_open_in_root(rootfd, path, O_PATH, 0, 0, NULL);
+        if (fd < 0)
+                return -ENOENT;
+        struct stat st;
+        int r = fstat(fd, &st);
+        (void)close(fd);
+        if (r < 0)
+                return -ENOENT;
+        return S_ISREG(st.st_mode) && (st.st_mode & 0111) ? 0 : -EACCES;
+}
+
+/* Lexically cleans an absolute path into out: no empty or "." components, no trailing slash
+ * ("/" stays "/"), as stage1 wants mount targets and sources. -EINVAL for ".." (its meaning
+ * depends on symlinks not resolved here) or a relative path, -ENAMETOOLONG. */
+static int clean_path(const char *in, char *out, size_t size)
+{
+        size_t n = 0;
+        if (in[0] != '/' || size < 2)
+                return -EINVAL;
+        for (const char *c = in; *c;) {
+                while (*c == '/')
+                        c++;
+                size_t len = strcspn(c, "/");
+                if (len == 0 || (len == 1 && c[0] == '.')) {
+                        c += len;
+                        continue;
+                }
+                if (len == 2 && c[0] == '.' && c[1] == '.')
+                        return -EINVAL;
+                if (n + 1 + len + 1 > size)
+                        return -ENAMETOOLONG;
+                out[n++] = '/';
+                memcpy(out + n, c, len);
+                n += len;
+                c += len;
+        }
+        if (n == 0)
+                out[n++] = '/';
+        out[n] = 0;
+        return 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+        char *s = NULL;
+        size_t n = strlen(dir);
+        while (n > 1 && dir[n - 1] == '/')
+                n--;
+        if (asprintf(&s, "%.*s/%s", (int)n, n == 1 && dir[0] == '/' ? "" : dir, name) < 0)
+                return NULL;
+        return s;
+}
+
+int rk_find_exec(int rootfd, const char *path, const char *cwd, const char *prog, char **ret,
+                 rk_error *err)
+{
+        if (!prog || !*prog)
+                return rk_err(err, -ENOENT, "empty program name");
+        if (prog[0] == '/' || strchr(prog, '/')) {
+                _cleanup_free_ char *p =
+                    prog[0] == '/' ? strdup(prog) : join(cwd ? cwd : "/", prog);
+                char clean[PATH_MAX];
+                if (!p)
+                        return rk_err(err, -ENOMEM, "out of memory");
+                if (clean_path(p, clean, sizeof(clean)) < 0)
+                        return rk_err(err, -EINVAL,
+                                      "program %s: give a path without '..' components",
+                                      RK_QUOTE(prog));
+                if (!(*ret = strdup(clean)))
+                        return rk_err(err, -ENOMEM, "out of memory");
+                return 0;
+        }
+        _cleanup_free_ char *copy = strdup(path ? path : RK_APP_PATH);
+        if (!copy)
+                return rk_err(err, -ENOMEM, "out of memory");
+        int found = -ENOENT;
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                if (d[0] != '/')
+                        continue;
+                _cleanup_free_ char *cand = join(d, prog);
+                if (!cand)
+                        return rk_err(err, -ENOMEM, "out of memory");
+                int r = probe_exec(rootfd, cand);
+                if (r == 0) {
+                        *ret = TAKE_PTR(cand);
+                        return 0;
+                }
+                if (r == -EACCES)
+                        found = -EACCES; /* execvp: remember, keep looking */
+        }
+        if (found == -EACCES)
+                return rk_err(err, -EACCES,
+                              "%s: found in PATH inside the image, but not an "
+                              "executable file",
+                              RK_QUOTE(prog));
+        return rk_err(err, -ENOENT, "%s: not found in PATH (%s) inside the image", RK_QUOTE(prog),
+                      path ? path : RK_APP_PATH);
+}
+
+int rk_check_host_source(const char *source, rk_error *err)
+{
+        if (!source || source[0] != '/')
+                return rk_err(err, -EINVAL, "volume source %s: must be an absolute path",
+                              RK_QUOTE(source ? source : ""));
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return rk_err_errno(err, negative_errno(), "cannot open /");
+        int fd =
+            rk_open_in_root(root, source, O_PATH | O_NOFOLLOW, 0, RK_RESOLVE_NO_SYMLINKS, NULL);
+        if (fd == -ELOOP)
+                return rk_err(err, -ELOOP,
+                              "volume source %s: a directory on the way is a symlink; give the "
+                              "real path",
+                              RK_QUOTE(source));
+        if (fd < 0)
+                return rk_err_errno(err, fd, "volume source %s", RK_QUOTE(source));
+        struct stat st;
+        int r = fstat(fd, &st) < 0 ? negative_errno() : 0;
+        (void)close(fd);
+        if (r < 0)
+                return rk_err_errno(err, r, "volume source %s", RK_QUOTE(source));
+        /* the check that matters: whoever can replace a symlink chooses what the pod sees */
+        if (S_ISLNK(st.st_mode))
+                return rk_err(err, -ELOOP, "volume source %s is a symlink; give the real path",
+                              RK_QUOTE(source));
+        return 0;
+}
+
+/* ---- environment ---- */
+
+int rk_app_env(const char *app_name, char *const *inherited, const struct rk_name_values *app_env,
+               char ***ret, size_t *ret_n, rk_error *err)
+{
+        struct rk_name_values l = {0};
+        int r = rk_env_set(&l, "PATH", RK_APP_PATH, err);
+        for (size_t i = 0; r >= 0 && inherited && inherited[i]; i++) {
+                const char *eq = strchr(inherited[i], '=');
+                if (!eq || eq == inherited[i])
+                        continue;
+                _cleanup_free_ char *name = strndup(inherited[i], (size_t)(eq - inherited[i]));
+                if (!name)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+                else if (rk_env_name_validate(name, NULL, NULL) == 0)
+                        r = rk_env_set(&l, name, eq + 1, err);
+        }
+        for (size_t i = 0; r >= 0 && app_env && i < app_env->n; i++)
+                r = rk_env_set(&l, app_env->v[i].name, app_env->v[i].value, err);
+        /* the executor's own variables (appc 7.6) are not the app's to override */
+        if (r >= 0)
+                r = rk_env_set(&l, "AC_APP_NAME", app_name, err);
+        if (r >= 0)
+                r = rk_env_set(&l, "container", "rkt", err);
+        char **v = r >= 0 ? calloc(l.n + 1, sizeof(*v)) : NULL;
+        if (r >= 0 && !v)
+                r = rk_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r >= 0 && i < l.n; i++)
+                if (asprintf(&v[i], "%s=%s", l.v[i].name, l.v[i].value) < 0) {
+                        v[i] = NULL;
+                        r = rk_err(err, -ENOMEM, "out of memory");
+                }
+        if (r < 0) {
+                for (size_t i = 0; v && i < l.n; i++)
+                        free(v[i]);
+                free(v);
+                rk_name_values_clear(&l);
+                return r;
+        }
+        *ret = v;
+        *ret_n = l.n;
+        rk_name_values_clear(&l);
+        return 0;
+}
+
+/* ---- the pod manifest ---- */
+
+static json_t *name_values_json(const struct rk_name_values *l)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < l->n; i++)
+                if (json_array_append_new(a, json_pack("{s:s, s:s}", "name", l->v[i].name, "value",
+                                                       l->v[i].value)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *labels_json(const struct rk_labels *l)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < l->n; i++)
+                if (json_array_append_new(a, json_pack("{s:s, s:s}", "name", l->v[i].name, "value",
+                                                       l->v[i].value)) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static json_t *volume_json(const struct rk_volume *v)
+{
+        json_t *o = json_pack("{s:s, s:s}", "name", v->name, "kind", v->kind);
+        int f = !o;
+        if (!f && v->source)
+                f |= json_object_set_new(o, "source", json_string(v->source));
+        if (!f && v->has_read_only)
+                f |= json_object_set_new(o, "readOnly", json_boolean(v->read_only));
+        if (!f && v->has_recursive)
+                f |= json_object_set_new(o, "recursive", json_boolean(v->recursive));
+        if (!f && v->mode)
+                f |= json_object_set_new(o, "mode", json_string(v->mode));
+        if (!f && v->has_uid)
+                f |= json_object_set_new(o, "uid", json_integer(v->uid));
+        if (!f && v->has_gid)
+                f |= json_object_set_new(o, "gid", json_integer(v->gid));
+        if (f) {
+                json_decref(o);
+                return NULL;
+        }
+        return o;
+}
+
+/* An AC Name from the last component of an image name ("example.com/My_App" -> "my-app"). */
+static void derive_name(const char *image_name, char *out, size_t size)
+{
+        const char *s = strrchr(image_name, '/');
+        s = s ? s + 1 : image_name;
+        size_t n = 0;
+        for (; *s && n + 1 < size; s++) {
+                char c = *s;
+                if (c >= 'A' && c <= 'Z')
+                        c = (char)(c - 'A' + 'a');
+                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+                        c = '-';
+                if (c == '-' && (n == 0 || out[n - 1] == '-'))
+                        continue;
+                out[n++] = c;
+        }
+        while (n > 0 && out[n - 1] == '-')
+                n--;
+        out[n] = 0;
+        if (n == 0)
+                snprintf(out, size, "app");
+}
+
+static bool name_taken(json_t *apps, const char *name)
+{
+        size_t i;
+        json_t *a;
+        json_array_foreach (apps, i, a) {
+                if (!strcmp(json_string_value(json_object_get(a, "name")), name))
+                        return true;
+        }
+        return false;
+}
+
+/* --name, or a derived name made unique with -2, -3, ... */
+static int app_name(const struct rk_app_opts *ao, const struct rk_image_manifest *m, json_t *apps,
+                    char *out, size_t size)
+{
+        if (ao->name) {
+                snprintf(out, size, "%s", ao->name);
+                return 0;
+        }
+        char base[RK_ACI_NAME_MAX];
+        derive_name(m->name, base, sizeof(base));
+        snprintf(out, size, "%s", base);
+        for (int k = 2; name_taken(apps, out); k++)
+                if (snprintf(out, size, "%s-%d", base, k) >= (int)size)
+                        return -ENAMETOOLONG;
+        return 0;
+}
+
+static int set_exec(json_t *app, const struct rk_app_opts *ao, const char *name, rk_error *err)
+{
+        json_t *exec = json_object_get(app, "exec");
+        if (!exec) {
+                exec = json_array();
+                if (!exec || json_object_set_new(app, "exec", exec) < 0)
+                        return rk_err(err, -ENOMEM, "out of memory");
+        }
+        int f = 0;
+        if (ao->exec)
+                f |= json_array_size(exec) ? json_array_set_new(exec, 0, json_string(ao->exec))
+                                           : json_array_append_new(exec, json_string(ao->exec));
+        for (size_t i = 0; i < ao->n_args; i++)
+                f |= json_array_append_new(exec, json_string(ao->args[i]));
+        if (f)
+                return rk_err(err, -ENOMEM, "out of memory");
+        if (json_array_size(exec) == 0)
+                return rk_err(err, -EINVAL,
+                              "app %s: the image has no exec; give one with --exec=PROGRAM",
+                              RK_QUOTE(name));
+        return 0;
+}
+
+/* image env < --set-env-file < --set-env < --environment (rkt's precedence) */
+static int set_environment(json_t *app, const struct rk_image_manifest *m,
+                           const struct rk_pod_opts *o, const struct rk_app_opts *ao, rk_error *err)
+{
+        struct rk_name_values env = {0};
+        int r = 0;
+        const struct rk_name_values *layers[] = {m->app ? &m->app->environment : NULL, &o->set_env,
+                                                 &ao->environment};
+        for (size_t k = 0; k < ELEMENTSOF(layers); k++)
+                for (size_t i = 0; r >= 0 && layers[k] && i < layers[k]->n; i++)
+                        r = rk_env_set(&env, layers[k]->v[i].name, layers[k]->v[i].value, err);
+        if (r >= 0 && env.n) {
+                json_t *a = name_values_json(&env);
+                if (!a || json_object_set_new(app, "environment", a) < 0)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+        } else if (r >= 0)
+                json_object_del(app, "environment");
+        rk_name_values_clear(&env);
+        return r;
+}
+
+static int set_str(json_t *app, const char *key, const char *v)
+{
+        return v && json_object_set_new(app, key, json_string(v)) < 0 ? -ENOMEM : 0;
+}
+
+/* The image's app object with the flags applied. */
+static json_t *app_json(const struct rk_pod_opts *o, const struct rk_app_opts *ao,
+                        const struct rk_image_manifest *m, const char *name, rk_error *err)
+{
+        json_t *app =
+            m->app ? rk_app_to_json(m->app) : json_pack("{s:s, s:s}", "user", "0", "group", "0");
+        if (!app) {
+                rk_err(err, -ENOMEM, "out of memory");
+                return NULL;
+        }
+        int r = set_exec(app, ao, name, err);
+        if (r >= 0)
+                r = set_str(app, "user", ao->user) | set_str(app, "group", ao->group) |
+                    set_str(app, "workingDirectory", ao->working_dir);
+        if (r == -ENOMEM)
+                r = rk_err(err, r, "out of memory");
+        if (r >= 0 && ao->has_supplementary_gids) {
+                json_t *g = json_array();
+                for (size_t i = 0; g && i < ao->n_supplementary_gids; i++)
+                        json_array_append_new(g, json_integer(ao->supplementary_gids[i]));
+                json_object_del(app, "supplementaryGids");
+                if (!g || json_object_set_new(app, "supplementaryGIDs", g) < 0)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+        }
+        if (r >= 0)
+                r = set_environment(app, m, o, ao, err);
+        if (r < 0) {
+                json_decref(app);
+                return NULL;
+        }
+        return app;
+}
+
+static bool has_volume(json_t *vols, const char *name)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach (vols, i, v) {
+                if (!strcmp(json_string_value(json_object_get(v, "name")), name))
+                        return true;
+        }
+        return false;
+}
+
+static bool has_mount_at(json_t *mounts, const char *path)
+{
+        size_t i;
+        json_t *mt;
+        json_array_foreach (mounts, i, mt) {
+                if (!strcmp(json_string_value(json_object_get(mt, "path")), path))
+                        return true;
+        }
+        return false;
+}
+
+static int add_mounts(json_t *mounts, const struct rk_mount_opt *v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (json_array_append_new(mounts, json_pack("{s:s, s:s}", "volume", v[i].volume,
+                                                            "path", v[i].target)) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* --mount (pod-wide, then the app's), then every mountPoint not yet covered: by the volume of
+ * the same name, which is created empty if nobody defined it (rkt's implicit volumes). */
+static int app_mounts(const struct rk_pod_opts *o, const struct rk_app_opts *ao, json_t *app,
+                      json_t *vols, json_t **ret)
+{
+        json_t *mounts = json_array();
+        if (!mounts || add_mounts(mounts, o->mounts, o->n_mounts) < 0 ||
+            add_mounts(mounts, ao->mounts, ao->n_mounts) < 0) {
+                json_decref(mounts);
+                return -ENOMEM;
+        }
+        size_t i;
+        json_t *mp;
+        json_array_foreach (json_object_get(app, "mountPoints"), i, mp) {
+                const char *name = json_string_value(json_object_get(mp, "name"));
+                const char *path = json_string_value(json_object_get(mp, "path"));
+                int f = 0;
+                if (!name || !path || has_mount_at(mounts, path))
+                        continue;
+                if (!has_volume(vols, name))
+                        f |= json_array_append_new(
+                            vols, json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", name, "kind",
+                                            "empty", "mode", "0755", "uid", 0, "gid", 0));
+                f |= json_array_append_new(mounts,
+                                           json_pack("{s:s, s:s}", "volume", name, "path", path));
+                if (f) {
+                        json_decref(mounts);
+                        return -ENOMEM;
+                }
+        }
+        *ret = mounts;
+        return 0;
+}
+
+static int pod_app_json(const struct rk_pod_opts *o, size_t idx, const struct rk_pod_image *img,
+                        json_t *apps, json_t *vols, rk_error *err)
+{
+        const struct rk_app_opts *ao = &o->apps[idx];
+        char name[RK_ACI_NAME_MAX + 16];
+        if (app_name(ao, img->m, apps, name, sizeof(name)) < 0)
+                return rk_err(err, -ENAMETOOLONG, "image %s: cannot name its app", img->m->name);
+        json_t *app = app_json(o, ao, img->m, name, err);
+        if (!app)
+                return err && err->code ? err->code : -ENOMEM;
+        json_t *mounts = NULL;
+        json_t *pa =
+            json_pack("{s:s, s:{s:s, s:s, s:o}, s:o}", "name", name, "image", "name", img->m->name,
+                      "id", img->id, "labels", labels_json(&img->m->labels), "app", app);
+        int f = !pa || app_mounts(o, ao, app, vols, &mounts) < 0;
+        if (!f && (ao->readonly_rootfs || o->readonly_rootfs))
+                f |= json_object_set_new(pa, "readOnlyRootFS", json_true());
+        if (!f && json_array_size(mounts))
+                f |= json_object_set(pa, "mounts", mounts);
+        json_decref(mounts);
+        if (f || json_array_append_new(apps, pa) < 0)
+                return rk_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* A manifest given with --pod-manifest: apps without an app object get their image's. */
+static json_t *from_given(const struct rk_pod_opts *o, const struct rk_pod_image *images,
+                          rk_error *err)
+{
+        json_t *doc = rk_pod_manifest_to_json(o->manifest);
+        if (!doc) {
+                rk_err(err, -ENOMEM, "out of memory");
+                return NULL;
+        }
+        size_t i;
+        json_t *a;
+        json_array_foreach (json_object_get(doc, "apps"), i, a) {
+                if (json_object_get(a, "app") || !images[i].m->app)
+                        continue;
+                if (json_object_set_new(a, "app", rk_app_to_json(images[i].m->app)) < 0) {
+                        json_decref(doc);
+                        rk_err(err, -ENOMEM, "out of memory");
+                        return NULL;
+                }
+        }
+        return doc;
+}
+
+static json_t *from_options(const struct rk_pod_opts *o, const struct rk_pod_image *images,
+                            rk_error *err)
+{
+        json_t *apps = json_array(), *vols = json_array();
+        int r = apps && vols ? 0 : rk_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r >= 0 && i < o->n_volumes; i++)
+                if (json_array_append_new(vols, volume_json(&o->volumes[i])) < 0)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r >= 0 && i < o->n_apps; i++)
+                r = pod_app_json(o, i, &images[i], apps, vols, err);
+        json_t *doc = r >= 0 ? json_pack("{s:s, s:s, s:O}", "acVersion", AC_VERSION, "acKind",
+                                         "PodManifest", "apps", apps)
+                             : NULL;
+        if (doc && json_array_size(vols) && json_object_set(doc, "volumes", vols) < 0) {
+                json_decref(doc);
+                doc = NULL;
+        }
+        if (r >= 0 && !doc)
+                rk_err(err, -ENOMEM, "out of memory");
+        json_decref(apps);
+        json_decref(vols);
+        return doc;
+}
+
+int rk_pod_manifest_build(const struct rk_pod_opts *o, const struct rk_pod_image *images,
+                          struct rk_pod_manifest **ret, rk_error *err)
+{
+        _cleanup_json_ json_t *doc =
+            o->manifest ? from_given(o, images, err) : from_options(o, images, err);
+        if (!doc)
+                return err && err->code ? err->code : -ENOMEM;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_json_dump(doc, &buf, &len, err);
+        if (r < 0)
+                return r;
+        /* what we built is checked exactly as a manifest from outside would be */
+        struct rk_pod_manifest *m = NULL;
+        r = rk_pod_manifest_parse("pod", buf, len, &m, err);
+        if (r >= 0)
+                r = rk_pod_manifest_validate_runnable(m, err);
+        for (size_t i = 0; r >= 0 && i < m->n_apps; i++)
+                if (!m->apps[i].app)
+                        r = rk_err(err, -EINVAL,
+                                   "app %s: neither its image nor the pod manifest gives it an "
+                                   "app (exec, user, group)",
+                                   m->apps[i].name);
+        if (r < 0) {
+                rk_pod_manifest_free(m);
+                return r == -EBADMSG ? -EINVAL : r;
+        }
+        *ret = m;
+        return 0;
+}
+
+/* ---- the plan ---- */
+
+struct planner {
+        struct rk_pod *pod;
+        const struct rk_pod_opts *o;
+        const struct rk_pod_manifest *m;
+        int *exec_status;
+        rk_error *err;
+        int volfd; /* <pod>/volumes, created on first use */
+};
+
+static const struct rk_volume *find_volume(const struct rk_pod_manifest *m,
+                                           const struct rk_pod_mount *mt)
+{
+        if (mt->app_volume)
+                return mt->app_volume;
+        for (size_t i = 0; i < m->n_volumes; i++)
+                if (!strcmp(m->volumes[i].name, mt->volume))
+                        return &m->volumes[i];
+        return NULL;
+}
+
+/* <pod>/volumes/<name>, mode/uid/gid applied through the fd we created. */
+static int make_empty_volume(struct planner *pl, const struct rk_volume *v)
+{
+        if (pl->volfd < 0) {
+                if (mkdirat(pl->pod->fd, "volumes", 0700) < 0 && errno != EEXIST)
+                        return rk_err_errno(pl->err, negative_errno(), "pod %s: volumes",
+                                            pl->pod->uuid);
+                pl->volfd =
+                    openat(pl->pod->fd, "volumes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (pl->volfd < 0)
+                        return rk_err_errno(pl->err, negative_errno(), "pod %s: volumes",
+                                            pl->pod->uuid);
+        }
+        if (mkdirat(pl->volfd, v->name, 0700) < 0) {
+                if (errno == EEXIST)
+                        return 0; /* shared by every app that mounts it */
+                return rk_err_errno(pl->err, negative_errno(), "pod %s: volume %s", pl->pod->uuid,
+                                    v->name);
+        }
+        _cleanup_close_ int fd =
+            openat(pl->volfd, v->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        mode_t mode = (mode_t)strtoul(v->mode ? v->mode : "0755", NULL, 8) & 07777;
+        if (fd < 0 || fchown(fd, v->has_uid ? v->uid : 0, v->has_gid ? v->gid : 0) < 0 ||
+            fchmod(fd, mode) < 0)
+                return rk_err_errno(pl->err, negative_errno(), "pod %s: volume %s", pl->pod->uuid,
+                                    v->name);
+        return 0;
+}
+
+/* The image's mountPoint at target (compared cleaned: "/data/" is "/data"). */
+static bool mount_point_ro(const struct rk_app *app, const char *target)
+{
+        char p[PATH_MAX];
+        for (size_t i = 0; app && i < app->n_mount_points; i++)
+                if (clean_path(app->mount_points[i].path, p, sizeof(p)) == 0 && !strcmp(p, target))
+                        return app->mount_points[i].read_only;
+        return false;
+}
+
+static bool below(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return !strncmp(path, dir, n) && (path[n] == 0 || path[n] == '/');
+}
+
+/* What stage1 itself mounts (and refuses as a volume target): /, /proc, /sys, /dev, /dev/pts. */
+static bool runtime_target(const char *t)
+{
+        return !strcmp(t, "/") || below(t, "/proc") || below(t, "/sys") || !strcmp(t, "/dev") ||
+               below(t, "/dev/pts");
+}
+
+static json_t *mount_json(struct planner *pl, const struct rk_pod_app *a,
+                          const struct rk_pod_mount *mt)
+{
+        const struct rk_volume *v = find_volume(pl->m, mt);
+        char src[PATH_MAX], target[PATH_MAX];
+        if (!v) {
+                rk_err(pl->err, -EINVAL, "app %s: volume %s is not defined", a->name,
+                       RK_QUOTE(mt->volume));
+                return NULL;
+        }
+        if (clean_path(mt->path, target, sizeof(target)) < 0 || runtime_target(target)) {
+                rk_err(pl->err, -EINVAL,
+                       "app %s: cannot mount volume %s at %s (not /, /proc, /sys, /dev or "
+                       "/dev/pts, which the runtime provides, and no '..')",
+                       a->name, RK_QUOTE(mt->volume), RK_QUOTE(mt->path));
+                return NULL;
+        }
+        bool host = !strcmp(v->kind, "host");
+        if (host && (rk_check_host_source(v->source, pl->err) < 0 ||
+                     clean_path(v->source, src, sizeof(src)) < 0)) {
+                rk_err_prefix(pl->err, pl->err->code ? pl->err->code : -EINVAL, "app %s", a->name);
+                return NULL;
+        }
+        if (!host && make_empty_volume(pl, v) < 0)
+                return NULL;
+        if (!host) /* stage1 runs the pod from run/, and the plan is only used there */
+                snprintf(src, sizeof(src), "%s/pods/%s/%s/volumes/%s",
+                         rk_pods_data_dir(pl->pod->pods), rk_pod_state_dir(RK_POD_RUN),
+                         pl->pod->uuid, v->name);
+        /* read-only if either the volume or the image's mountPoint says so */
+        bool ro = (v->has_read_only && v->read_only) || mount_point_ro(a->app, target);
+        bool rec = host && (v->has_recursive ? v->recursive : true);
+        json_t *o = json_pack("{s:s, s:s, s:b, s:b, s:s}", "source", src, "target", target,
+                              "readOnly", ro, "recursive", rec, "kind", host ? "host" : "empty");
+        if (!o)
+                rk_err(pl->err, -ENOMEM, "out of memory");
+        return o;
+}
+
+static int path_depth(const char *p)
+{
+        int d = 0;
+        for (; *p; p++)
+                d += *p == '/' && p[1] && p[1] != '/';
+        return d;
+}
+
+static int cmp_mount(const void *a, const void *b)
+{
+        const char *x = json_string_value(json_object_get(*(json_t *const *)a, "target"));
+        const char *y = json_string_value(json_object_get(*(json_t *const *)b, "target"));
+        int dx = path_depth(x), dy = path_depth(y);
+        return dx != dy ? dx - dy : strcmp(x, y);
+}
+
+/* Mounts sorted so that a parent target is mounted before what lies below it. */
+static json_t *mounts_json(struct planner *pl, const struct rk_pod_app *a)
+{
+        if (a->n_mounts > MAX_MOUNTS) {
+                rk_err(pl->err, -E2BIG, "app %s: %zu mounts, at most %d", a->name, a->n_mounts,
+                       MAX_MOUNTS);
+                return NULL;
+        }
+        _cleanup_free_ json_t **v = calloc(a->n_mounts + 1, sizeof(*v));
+        json_t *arr = json_array();
+        int r = v && arr ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        for (size_t i = 0; r >= 0 && i < a->n_mounts; i++)
+                if (!(v[i] = mount_json(pl, a, &a->mounts[i])))
+                        r = -1;
+        if (r >= 0)
+                qsort(v, a->n_mounts, sizeof(*v), cmp_mount);
+        for (size_t i = 0; r >= 0 && i + 1 < a->n_mounts; i++)
+                if (!cmp_mount(&v[i], &v[i + 1]))
+                        r = rk_err(pl->err, -EINVAL, "app %s: two mounts at %s", a->name,
+                                   json_string_value(json_object_get(v[i], "target")));
+        for (size_t i = 0; i < a->n_mounts; i++)
+                if (r < 0 || json_array_append_new(arr, v[i]) < 0)
+                        json_decref(v[i]);
+        if (r < 0) {
+                json_decref(arr);
+                return NULL;
+        }
+        return arr;
+}
+
+/* Records the exit status an exec failure means (127 not found, 126 not executable). */
+static int exec_failed(struct planner *pl, int r)
+{
+        if (pl->exec_status && (r == -ENOENT || r == -EACCES))
+                *pl->exec_status = r == -ENOENT ? 127 : 126;
+        return r;
+}
+
+static json_t *argv_json(struct planner *pl, int rootfd, const char *path, const char *cwd,
+                         const char *app, char *const *argv, size_t n)
+{
+        char *prog = NULL;
+        int r = rk_find_exec(rootfd, path, cwd, argv[0], &prog, pl->err);
+        if (r < 0) {
+                exec_failed(pl, r);
+                rk_err_prefix(pl->err, r, "app %s", app);
+                return NULL;
+        }
+        json_t *a = json_array();
+        int f = !a || json_array_append_new(a, json_string(prog)) < 0;
+        for (size_t i = 1; !f && i < n; i++)
+                f |= json_array_append_new(a, json_string(argv[i])) < 0;
+        free(prog);
+        if (f) {
+                json_decref(a);
+                rk_err(pl->err, -ENOMEM, "out of memory");
+                return NULL;
+        }
+        return a;
+}
+
+static int handlers_json(struct planner *pl, int rootfd, const char *path, const char *cwd,
+                         const struct rk_pod_app *a, json_t *out)
+{
+        json_t *pre = json_array(), *post = json_array();
+        int r = pre && post ? 0 : -ENOMEM;
+        for (size_t i = 0; r >= 0 && i < a->app->n_event_handlers; i++) {
+                const struct rk_event_handler *h = &a->app->event_handlers[i];
+                json_t *argv = argv_json(pl, rootfd, path, cwd, a->name, h->exec, h->n_exec);
+                if (!argv)
+                        r = -1;
+                else
+                        r = json_array_append_new(strcmp(h->name, "pre-start") ? post : pre, argv);
+        }
+        if (r >= 0 && (json_object_set(out, "preStart", pre) < 0 ||
+                       json_object_set(out, "postStop", post) < 0))
+                r = -ENOMEM;
+        json_decref(pre);
+        json_decref(post);
+        if (r == -ENOMEM)
+                rk_err(pl->err, r, "out of memory");
+        return r;
+}
+
+static json_t *strv_json(char *const *v, size_t n)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                if (json_array_append_new(a, json_string(v[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+static const char *env_path(char **env, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (!strncmp(env[i], "PATH=", 5))
+                        return env[i] + 5;
+        return NULL;
+}
+
+static int ids_json(struct planner *pl, int rootfd, const struct rk_pod_app *a, json_t *out)
+{
+        uint32_t uid = 0, gid = 0;
+        int r = rk_resolve_user(rootfd, a->app->user, &uid, pl->err);
+        if (r >= 0)
+                r = rk_resolve_group(rootfd, a->app->group, &gid, pl->err);
+        if (r < 0)
+                return rk_err_prefix(pl->err, r, "app %s", a->name);
+        json_t *g = json_array();
+        for (size_t i = 0; g && i < a->app->n_supplementary_gids; i++)
+                json_array_append_new(g, json_integer(a->app->supplementary_gids[i]));
+        if (!g || json_object_set_new(out, "uid", json_integer(uid)) < 0 ||
+            json_object_set_new(out, "gid", json_integer(gid)) < 0 ||
+            json_object_set_new(out, "supplementaryGids", g) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* The tree's rootfs: opened through the store (it must be completely rendered), and its path
+ * checked to be that same directory. */
+static int open_rootfs(struct planner *pl, struct rk_store *s, const char *tree_id, char *path,
+                       size_t size)
+{
+        _cleanup_close_ int tfd = rk_store_tree_open(s, tree_id, pl->err);
+        if (tfd < 0)
+                return tfd;
+        int fd = openat(tfd, "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return rk_err_errno(pl->err, negative_errno(), "tree %s: rootfs", tree_id);
+        snprintf(path, size, "%s/cas/tree/%s/rootfs", rk_pods_data_dir(pl->pod->pods), tree_id);
+        struct stat a, b;
+        if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+            a.st_dev != b.st_dev) {
+                (void)close(fd);
+                return rk_err(pl->err, -EXDEV, "tree %s: '%s' is not the store's tree", tree_id,
+                              path);
+        }
+        return fd;
+}
+
+static int check_app_limits(struct planner *pl, const struct rk_pod_app *a)
+{
+        if (strlen(a->name) > MAX_APP_NAME)
+                return rk_err(pl->err, -E2BIG, "app %.40s...: the name is longer than %d", a->name,
+                              MAX_APP_NAME);
+        if (a->app->n_supplementary_gids > MAX_GROUPS)
+                return rk_err(pl->err, -E2BIG, "app %s: %zu supplementary groups, at most %d",
+                              a->name, a->app->n_supplementary_gids, MAX_GROUPS);
+        return 0;
+}
+
+static json_t *app_plan(struct planner *pl, struct rk_store *s, const struct rk_pod_app *a)
+{
+        struct rk_tree_info t = {0};
+        char tree[PATH_MAX];
+        char **env = NULL;
+        size_t n_env = 0;
+        json_t *out = NULL;
+        int rootfd = -EBADF;
+        const char *cwd = a->app->working_directory ? a->app->working_directory : "/";
+        int r = check_app_limits(pl, a);
+        if (r >= 0)
+                r = rk_store_render(s, a->image_id, &t, pl->err);
+        if (r >= 0 && (rootfd = open_rootfs(pl, s, t.id, tree, sizeof(tree))) < 0)
+                r = rootfd;
+        if (r >= 0)
+                r = rk_app_env(a->name, pl->o->inherit_env, &a->app->environment, &env, &n_env,
+                               pl->err);
+        if (r >= 0 && n_env > MAX_ENV)
+                r = rk_err(pl->err, -E2BIG, "app %s: %zu environment variables, at most %d",
+                           a->name, n_env, MAX_ENV);
+        if (r >= 0 &&
+            !(out = json_pack("{s:s, s:s, s:s, s:b, s:o, s:s}", "name", a->name, "image",
+                              a->image_id, "tree", tree, "readOnlyRootFS", a->read_only_rootfs,
+                              "env", strv_json(env, n_env), "workingDirectory", cwd)))
+                r = rk_err(pl->err, -ENOMEM, "out of memory");
+        json_t *exec = NULL, *mounts = NULL;
+        if (r >= 0 && !(exec = argv_json(pl, rootfd, env_path(env, n_env), cwd, a->name,
+                                         a->app->exec, a->app->n_exec)))
+                r = -1;
+        if (r >= 0 && json_object_set_new(out, "exec", exec) < 0)
+                r = rk_err(pl->err, -ENOMEM, "out of memory");
+        if (r >= 0)
+                r = ids_json(pl, rootfd, a, out);
+        if (r >= 0)
+                r = handlers_json(pl, rootfd, env_path(env, n_env), cwd, a, out);
+        if (r >= 0 &&
+            (!(mounts = mounts_json(pl, a)) || json_object_set_new(out, "mounts", mounts) < 0))
+                r = -1;
+        for (size_t i = 0; env && i < n_env; i++)
+                free(env[i]);
+        free(env);
+        safe_close(rootfd);
+        rk_tree_info_clear(&t);
+        if (r < 0) {
+                json_decref(out);
+                return NULL;
+        }
+        return out;
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens (stage1
+ * checks the same). */
+static bool hostname_valid(const char *h)
+{
+        if (strlen(h) == 0 || strlen(h) > HOSTNAME_MAX)
+                return false;
+        for (const char *l = h;;) {
+                size_t len = strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-");
+                if (len == 0 || l[0] == '-' || l[len - 1] == '-')
+                        return false;
+                if (l[len] == 0)
+                        return true;
+                if (l[len] != '.')
+                        return false;
+                l += len + 1;
+        }
+}
+
+static int check_runtime(const char *net, const char *hostname, bool interactive, size_t n_apps,
+                         rk_error *err)
+{
+        if (net && strcmp(net, "none") && strcmp(net, "host"))
+                return rk_err(err, -EINVAL, "--net=%s: unknown network (none, host)", net);
+        if (hostname && !hostname_valid(hostname))
+                return rk_err(err, -EINVAL,
+                              "--hostname %s: not a host name (letters, digits, '-' and '.', at "
+                              "most %d)",
+                              RK_QUOTE(hostname), HOSTNAME_MAX);
+        if (interactive && n_apps != 1)
+                return rk_err(err, -EINVAL, "--interactive needs exactly one app, not %zu", n_apps);
+        return 0;
+}
+
+static json_t *plan_json(struct planner *pl, struct rk_store *s)
+{
+        const struct rk_pod_opts *o = pl->o;
+        char host[HOSTNAME_MAX + 1];
+        snprintf(host, sizeof(host), "rkt-%s", pl->pod->uuid);
+        json_t *apps = json_array();
+        json_t *plan =
+            json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:O}", "version", PLAN_VERSION, "uuid",
+                      pl->pod->uuid, "hostname", o->hostname ? o->hostname : host, "net",
+                      o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
+                      "noOverlay", o->no_overlay, "apps", apps);
+        int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        if (r >= 0 && pl->m->n_apps > MAX_APPS)
+                r = rk_err(pl->err, -E2BIG, "pod: %zu apps, at most %d", pl->m->n_apps, MAX_APPS);
+        for (size_t i = 0; r >= 0 && i < pl->m->n_apps; i++) {
+                json_t *a = app_plan(pl, s, &pl->m->apps[i]);
+                if (!a || json_array_append_new(apps, a) < 0)
+                        r = -1;
+        }
+        json_decref(apps);
+        if (r < 0) {
+                json_decref(plan);
+                return NULL;
+        }
+        return plan;
+}
+
+static int write_json(struct rk_pod *pod, const char *name, const json_t *v, rk_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_json_dump(v, &buf, &len, err);
+        if (r < 0)
+                return r;
+        return rk_write_file_atomic_at(pod->fd, name, buf, len, 0600, err);
+}
+
+static int write_files(struct rk_pod *pod, const struct rk_pod_manifest *m, const json_t *plan,
+                       rk_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_pod_manifest_serialize(m, &buf, &len, err);
+        if (r >= 0)
+                r = rk_write_file_atomic_at(pod->fd, "pod", buf, len, 0600, err);
+        /* plan.json last: its presence says the prepare completed */
+        if (r >= 0)
+                r = write_json(pod, "plan.json", plan, err);
+        return r;
+}
+
+int rk_pod_prepare(struct rk_pod *pod, struct rk_store *s, const struct rk_pod_opts *o,
+                   const struct rk_pod_image *images, int *exec_status, rk_error *err)
+{
+        rk_error e = RK_ERROR_INIT;
+        struct rk_pod_manifest *m = NULL;
+        struct planner pl = {
+            .pod = pod, .o = o, .exec_status = exec_status, .err = &e, .volfd = -EBADF};
+        if (exec_status)
+                *exec_status = 0;
+        if (pod->state != RK_POD_PREPARE || pod->lock != LOCK_EX)
+                return rk_err(err, -EINVAL, "pod %s: not being prepared by us", pod->uuid);
+        size_t n = o->manifest ? o->manifest->n_apps : o->n_apps;
+        int r = check_runtime(o->net, o->hostname, o->interactive, n, &e);
+        if (r >= 0)
+                r = rk_pod_manifest_build(o, images, &m, &e);
+        /* shared with other prepares, exclusive for tree gc: a tree rendered now is not
+         * referenced by a plan until plan.json is written, and must not be collected before */
+        if (r >= 0)
+                r = rk_pods_lock_prepare(pod->pods, LOCK_SH, &e);
+        if (r >= 0) {
+                pl.m = m;
+                json_t *plan = plan_json(&pl, s);
+                r = plan ? write_files(pod, m, plan, &e) : (e.code ? e.code : -EIO);
+                json_decref(plan);
+                rk_pods_unlock_prepare(pod->pods);
+        }
+        safe_close(pl.volfd);
+        rk_pod_manifest_free(m);
+        if (r < 0 && err)
+                *err = e;
+        return r < 0 ? (e.code ? e.code : r) : 0;
+}
+
+static int read_plan(struct rk_pod *pod, json_t **ret, rk_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_read_file_at(pod->fd, "plan.json", RK_MANIFEST_MAX, &buf, &len, err);
+        if (r < 0)
+                return rk_err_prefix(err, r, "pod %s", pod->uuid);
+        return rk_json_parse("plan.json", buf, len, RK_MANIFEST_MAX, ret, err);
+}
+
+int rk_pod_plan_update(struct rk_pod *pod, const char *net, const char *hostname, bool interactive,
+                       rk_error *err)
+{
+        _cleanup_json_ json_t *plan = NULL;
+        int r = read_plan(pod, &plan, err);
+        if (r < 0)
+                return r;
+        r = check_runtime(net, hostname, interactive,
+                          json_array_size(json_object_get(plan, "apps")), err);
+        if (r < 0)
+                return r;
+        int f = 0;
+        if (net)
+                f |= json_object_set_new(plan, "net", json_string(net));
+        if (hostname)
+                f |= json_object_set_new(plan, "hostname", json_string(hostname));
+        if (interactive)
+                f |= json_object_set_new(plan, "interactive", json_true());
+        if (f)
+                return rk_err(err, -ENOMEM, "out of memory");
+        return write_json(pod, "plan.json", plan, err);
+}
+
+int rk_pod_plan_images(struct rk_pod *pod, char ***ret, size_t *ret_n, rk_error *err)
+{
+        _cleanup_json_ json_t *plan = NULL;
+        int r = read_plan(pod, &plan, err);
+        if (r < 0)
+                return r;
+        json_t *apps = json_object_get(plan, "apps");
+        size_t n = json_array_size(apps);
+        char **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return rk_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const char *id =
+                    json_string_value(json_object_get(json_array_get(apps, i), "image"));
+                if (!(v[i] = strdup(id ? id : ""))) {
+                        for (size_t k = 0; k < i; k++)
+                                free(v[k]);
+                        free(v);
+                        return rk_err(err, -ENOMEM, "out of memory");
+                }
+        }
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rkt-stage1: applies the plan stage0 wrote into a pod directory (src/stage1/PLAN.md).
+ *
+ *   rkt-stage1 run --pod-dir=DIR [--debug]     (RKT_LOCK_FD=N: the pod dir, locked)
+ *   rkt-stage1 gc  --pod-dir=DIR [--debug]
+ *
+ * run exits with the pod's status (the first non-zero app status in app order, 128+N for a
+ * signal, 126/127 for exec failures, 125 when stage1 itself fails). gc exits 0 or 1. */
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "base/log.h"
+#include "stage1/stage1.h"
+
+static int usage(void)
+{
+        fprintf(stderr, "usage: rkt-stage1 run|gc --pod-dir=DIR [--debug]\n");
+        return S1_EXIT_RUNTIME;
+}
+
+/* fds 0-2 must exist, or the first files we open would become the app's stdio. */
+static void ensure_stdio(void)
+{
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+                        _exit(S1_EXIT_RUNTIME);
+}
+
+/* RKT_LOCK_FD must be the pod directory and really locked: a fresh open of the directory may
+ * not get the lock. It stays open for the pod's life (rkt status: "running"). */
+static int take_lock_fd(struct s1_pod *pod, rk_error *err)
+{
+        const char *s = getenv("RKT_LOCK_FD");
+        char *end = NULL;
+        long fd = s ? strtol(s, &end, 10) : -1;
+        if (!s || !*s || *end || fd < 3 || fd > 1 << 20)
+                return rk_err(err, -EBADF, "RKT_LOCK_FD is not set to an fd: stage1 is run by rkt");
+        struct stat a, b;
+        if (fstat((int)fd, &a) < 0 || fstat(pod->pod_fd, &b) < 0 || a.st_dev != b.st_dev ||
+            a.st_ino != b.st_ino)
+                return rk_err(err, -EBADF, "RKT_LOCK_FD %ld is not the pod directory", fd);
+        _cleanup_close_ int probe = openat(pod->pod_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (probe < 0 || flock(probe, LOCK_EX | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+                return rk_err(err, -ENOLCK, "the pod directory '%s' is not locked", pod->path);
+        if (fcntl((int)fd, F_SETFD, 0) < 0)
+                return rk_err_errno(err, negative_errno(), "RKT_LOCK_FD");
+        pod->lock_fd = (int)fd;
+        (void)unsetenv("RKT_LOCK_FD");
+        return 0;
+}
+
+static int mkdir_open(int dir, const char *name, mode_t mode, rk_error *err)
+{
+        if (mkdirat(dir, name, mode) < 0 && errno != EEXIST)
+                return rk_err_errno(err, negative_errno(), "cannot create %s", name);
+        int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return rk_err_errno(err, negative_errno(), "cannot open %s", name);
+        return fd;
+}
+
+/* overlay/<app>/{upper,work} and rootfs/<app> for each app. */
+static int make_app_dirs(const struct s1_pod *pod, const struct s1_app *app, rk_error *err)
+{
+        _cleanup_close_ int ov = mkdir_open(pod->pod_fd, "overlay", 0700, err);
+        _cleanup_close_ int rootfs = ov < 0 ? ov : mkdir_open(pod->pod_fd, "rootfs", 0700, err);
+        _cleanup_close_ int a = rootfs < 0 ? rootfs : mkdir_open(ov, app->name, 0700, err);
+        _cleanup_close_ int m = a < 0 ? a : mkdir_open(rootfs, app->name, 0755, err);
+        if (m < 0)
+                return m;
+        if (pod->plan->no_overlay)
+                return 0;
+        _cleanup_close_ int u = mkdir_open(a, "upper", 0755, err);
+        _cleanup_close_ int w = u < 0 ? u : mkdir_open(a, "work", 0700, err);
+        return w < 0 ? w : 0;
+}
+
+static int prepare_pod_dir(struct s1_pod *pod, rk_error *err)
+{
+        pod->status_fd = mkdir_open(pod->pod_fd, "status", 0755, err);
+        if (pod->status_fd < 0)
+                return pod->status_fd;
+        pod->started_fd = mkdir_open(pod->pod_fd, "started", 0755, err);
+        if (pod->started_fd < 0)
+                return pod->started_fd;
+        if (pod->plan->detached) {
+                pod->log_fd = mkdir_open(pod->pod_fd, "log", 0750, err);
+                if (pod->log_fd < 0)
+                        return pod->log_fd;
+        }
+        pod->mounts_fd = openat(pod->pod_fd, "mounts",
+                                O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (pod->mounts_fd < 0)
+                return rk_err_errno(err, negative_errno(), "cannot open the pod's mounts file");
+        for (size_t i = 0; i < pod->plan->n_apps; i++) {
+                int r = make_app_dirs(pod, &pod->plan->apps[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int write_pid(const struct s1_pod *pod, pid_t pid, rk_error *err)
+{
+        char buf[16];
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+        _cleanup_close_ int fd = openat(
+            pod->pod_fd, ".pid.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, buf, (size_t)n) != n ||
+            renameat(pod->pod_fd, ".pid.tmp", pod->pod_fd, "pid") < 0)
+                return rk_err_errno(err, negative_errno(), "cannot write the pod's pid file");
+        return 0;
+}
+
+/* Wait for init, passing on the signals that stop a pod. */
+static int wait_init(const struct s1_pod *pod, pid_t init, const sigset_t *set)
+{
+        for (;;) {
+                siginfo_t si;
+                int st, sig = sigwaitinfo(set, &si);
+                if (sig == SIGCHLD) {
+                        if (waitpid(init, &st, WNOHANG) == init)
+                                return s1_exit_code(st);
+                } else if (sig > 0 && s1_forward_signal(pod, &si)) {
+                        (void)kill(init, sig);
+                }
+        }
+}
+
+static int start_pod(const struct s1_pod *pod, rk_error *err)
+{
+        sigset_t set;
+        s1_pod_sigset(&set);
+        int sync[2];
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || pipe2(sync, O_CLOEXEC) < 0)
+                return rk_err_errno(err, negative_errno(), "cannot start the pod");
+        /* Our child is PID 1 of the pod; we stay in the host's PID namespace to wait on it,
+         * and go back to it for any later child (once init is gone, fork would fail). */
+        _cleanup_close_ int host_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (host_pidns < 0 || unshare(CLONE_NEWPID) < 0)
+                return rk_err_errno(err, negative_errno(), "cannot create the pod's PID namespace");
+        pid_t pid = fork();
+        if (pid < 0)
+                return rk_err_errno(err, negative_errno(), "fork");
+        if (pid == 0) {
+                (void)close(sync[1]);
+                (void)close(host_pidns);
+                s1_init_main(pod, sync[0]);
+        }
+        (void)close(sync[0]);
+        (void)setns(host_pidns, CLONE_NEWPID);
+        int r = write_pid(pod, pid, err);
+        if (r < 0 || write(sync[1], "g", 1) != 1) {
+                (void)kill(pid, SIGKILL);
+                (void)waitpid(pid, NULL, 0);
+                return r < 0 ? r : rk_err_errno(err, negative_errno(), "cannot start init");
+        }
+        (void)close(sync[1]);
+        return wait_init(pod, pid, &set);
+}
+
+static void pod_close(struct s1_pod *pod)
+{
+        pod->pod_fd = safe_close(pod->pod_fd);
+        pod->status_fd = safe_close(pod->status_fd);
+        pod->started_fd = safe_close(pod->started_fd);
+        pod->log_fd = safe_close(pod->log_fd);
+        pod->mounts_fd = safe_close(pod->mounts_fd);
+}
+
+static int cmd_run(char **argv, struct s1_pod *pod)
+{
+        rk_error err = RK_ERROR_INIT;
+        _cleanup_(s1_plan_freep) struct s1_plan *plan = NULL;
+        int r = s1_ensure_cloned(argv, &err);
+        /* Nothing may ptrace, or read the memory and fds of, the processes that build the
+         * pod (CVE-2016-9962 class); the flag survives fork, so init and setup inherit it. */
+        if (r >= 0 && prctl(PR_SET_DUMPABLE, 0) < 0)
+                r = rk_err_errno(&err, negative_errno(), "PR_SET_DUMPABLE");
+        umask(0);
+        pod->pod_fd = open(pod->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (r >= 0 && pod->pod_fd < 0)
+                r = rk_err_errno(&err, negative_errno(), "cannot open the pod directory '%s'",
+                                 pod->path);
+        /* Hold no directory of the caller's: the pod's processes inherit our cwd. */
+        if (r >= 0 && chdir("/") < 0)
+                r = rk_err_errno(&err, negative_errno(), "chdir /");
+        if (r >= 0)
+                r = take_lock_fd(pod, &err);
+        if (r >= 0)
+                r = s1_plan_load(pod->pod_fd, &plan, &err);
+        pod->plan = plan;
+        if (r >= 0)
+                r = prepare_pod_dir(pod, &err);
+        if (r >= 0)
+                r = start_pod(pod, &err);
+        pod_close(pod);
+        if (r < 0) {
+                rk_log_error("%s", err.msg);
+                return S1_EXIT_RUNTIME;
+        }
+        return r;
+}
+
+static int cmd_gc(const struct s1_pod *pod)
+{
+        rk_error err = RK_ERROR_INIT;
+        if (s1_gc(pod->path, &err) < 0) {
+                rk_log_error("gc: %s", err.msg);
+                return 1;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        struct s1_pod pod = {.pod_fd = -EBADF,
+                             .lock_fd = -EBADF,
+                             .status_fd = -EBADF,
+                             .started_fd = -EBADF,
+                             .log_fd = -EBADF,
+                             .mounts_fd = -EBADF,
+                             .net_ready_fd = -EBADF};
+        rk_log_set_ident("rkt-stage1");
+        ensure_stdio();
+        if (argc < 2)
+                return usage();
+        for (int i = 2; i < argc; i++) {
+                if (strncmp(argv[i], "--pod-dir=", 10) == 0 && argv[i][10])
+                        pod.path = argv[i] + 10;
+                else if (strcmp(argv[i], "--debug") == 0)
+                        pod.debug = true;
+                else
+                        return usage();
+        }
+        if (!pod.path)
+                return usage();
+        if (pod.debug)
+                rk_log_set_level(RK_LOG_DEBUG);
+        if (strcmp(argv[1], "run") == 0)
+                return cmd_run(argv, &pod);
+        if (strcmp(argv[1], "gc") == 0)
+                return cmd_gc(&pod);
+        return usage();
+}

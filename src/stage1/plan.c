@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Strict reader of plan.json. Stage0 is trusted, but a bug there must not become a hole here:
+ * unknown keys, wrong types, relative or non-canonical paths, out-of-range ids, duplicate
+ * names and nested volume targets are all errors, and every count is capped. */
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/fileio.h"
+#include "base/json.h"
+#include "stage1/plan.h"
+
+/* A printable, bounded rendering of an untrusted string for error messages. */
+static const char *q(const char *s, char buf[static 72])
+{
+        size_t i = 0;
+        for (; s[i] && i < 64; i++)
+                buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+        if (s[i])
+                buf[i - 3] = buf[i - 2] = buf[i - 1] = '.';
+        buf[i] = 0;
+        return buf;
+}
+
+static int check_keys(const json_t *obj, const char *ctx, const char *const *allowed, rk_error *err)
+{
+        const char *key;
+        json_t *v;
+        char b[72];
+        json_object_foreach ((json_t *)obj, key, v) {
+                size_t i = 0;
+                while (allowed[i] && strcmp(key, allowed[i]) != 0)
+                        i++;
+                if (!allowed[i])
+                        return rk_err(err, -EBADMSG, "%s: unknown key \"%s\"", ctx, q(key, b));
+        }
+        return 0;
+}
+
+/* Absolute, shorter than PATH_MAX, no ".." component. canonical additionally refuses empty
+ * and "." components and a trailing slash, so that two spellings never name one target. */
+static int check_path(const char *ctx, const char *what, const char *p, bool canonical,
+                      rk_error *err)
+{
+        char b[72];
+        if (p[0] != '/')
+                return rk_err(err, -EBADMSG, "%s: %s '%s' is not absolute", ctx, what, q(p, b));
+        if (strlen(p) >= PATH_MAX)
+                return rk_err(err, -ENAMETOOLONG, "%s: %s is longer than %d bytes", ctx, what,
+                              PATH_MAX - 1);
+        if (p[1] == 0)
+                return 0;
+        for (const char *c = p + 1;;) {
+                size_t n = strcspn(c, "/");
+                bool dot = n == 1 && c[0] == '.', dotdot = n == 2 && c[0] == '.' && c[1] == '.';
+                if (dotdot)
+                        return rk_err(err, -EBADMSG, "%s: %s '%s' has a '..' component", ctx, what,
+                                      q(p, b));
+                /* n == 0: "//" or a trailing slash. */
+                if (canonical && (dot || n == 0))
+                        return rk_err(err, -EBADMSG, "%s: %s '%s' is not a canonical path", ctx,
+                                      what, q(p, b));
+                if (c[n] == 0)
+                        break;
+                c += n + 1;
+        }
+        return 0;
+}
+
+static int get_path(const json_t *o, const char *key, bool required, bool canonical,
+                    const char *ctx, const char **out, rk_error *err)
+{
+        int r = rk_json_get_string(o, key, required, ctx, out, err);
+        if (r <= 0)
+                return r;
+        return check_path(ctx, key, *out, canonical, err);
+}
+
+static int get_id(const json_t *o, const char *key, bool required, const char *ctx, uint32_t *out,
+                  rk_error *err)
+{
+        int64_t v = 0;
+        int r = rk_json_get_int(o, key, required, ctx, &v, err);
+        if (r <= 0)
+                return r;
+        /* (uid_t)-1 means "leave unchanged" to setresuid(2): never a real id. */
+        if (v < 0 || v >= (int64_t)UINT32_MAX)
+                return rk_err(err, -ERANGE, "%s: \"%s\" %lld is out of range", ctx, key,
+                              (long long)v);
+        *out = (uint32_t)v;
+        return 1;
+}
+
+static bool is_ac_name(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > S1_MAX_NAME || s[0] == '-' || s[n - 1] == '-' || strstr(s, "--"))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+                        return false;
+        return true;
+}
+
+static bool is_uuid(const char *s)
+{
+        if (strlen(s) != 36)
+                return false;
+        for (int i = 0; i < 36; i++) {
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? s[i] != '-'
+                         : !(isdigit((unsigned char)s[i]) || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        }
+        return true;
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+static bool is_hostname(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > S1_MAX_HOSTNAME)
+                return false;
+        for (const char *l = s;;) {
+                size_t len = strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789-");
+                if (len == 0 || l[0] == '-' || l[len - 1] == '-')
+                        return false;
+                if (l[len] == 0)
+                        return true;
+                if (l[len] != '.')
+                        return false;
+                l += len + 1;
+        }
+}
+
+static bool is_image_id(const char *s)
+{
+        if (strncmp(s, "sha512-", 7) != 0 || strlen(s) != 7 + 128)
+                return false;
+        for (const char *p = s + 7; *p; p++)
+                if (!(isdigit((unsigned char)*p) || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+/* ---- argument vectors ---- */
+
+static int parse_argv(const json_t *arr, const char *ctx, size_t max, bool need_abs0,
+                      struct s1_argv *out, rk_error *err)
+{
+        size_t n = json_array_size(arr);
+        if (need_abs0 && n == 0)
+                return rk_err(err, -EBADMSG, "%s: must not be empty", ctx);
+        if (n > max)
+                return rk_err(err, -E2BIG, "%s: %zu entries, limit %zu", ctx, n, max);
+        char **v = calloc(n + 1, sizeof(*v));
+        if (!v)
+                return rk_err(err, -ENOMEM, "%s: out of memory", ctx);
+        out->v = v;
+        out->n = n;
+        for (size_t i = 0; i < n; i++) {
+                const json_t *e = json_array_get(arr, i);
+                if (!json_is_string(e))
+                        return rk_err(err, -EBADMSG, "%s: entry %zu is not a string", ctx, i);
+                if (json_string_length(e) > S1_MAX_ARG_BYTES)
+                        return rk_err(err, -E2BIG, "%s: entry %zu is longer than %u bytes", ctx, i,
+                                      S1_MAX_ARG_BYTES);
+                /* execve(2) takes char *const[]; the kernel copies and never writes them. */
+                v[i] = (char *)json_string_value(e);
+        }
+        if (need_abs0)
+                return check_path(ctx, "argv[0]", v[0], false, err);
+        return 0;
+}
+
+static int get_argv(const json_t *o, const char *key, bool required, const char *ctx, size_t max,
+                    bool need_abs0, struct s1_argv *out, rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(o, key, required, ctx, &arr, err);
+        if (r <= 0)
+                return r;
+        char c[160];
+        snprintf(c, sizeof(c), "%s: \"%s\"", ctx, key);
+        return parse_argv(arr, c, max, need_abs0, out, err);
+}
+
+/* "NAME=value" with a non-empty name, each name once: the app's environment is exactly this. */
+static int check_env(const struct s1_argv *env, const char *ctx, rk_error *err)
+{
+        char b[72];
+        for (size_t i = 0; i < env->n; i++) {
+                const char *eq = strchr(env->v[i], '=');
+                if (!eq || eq == env->v[i])
+                        return rk_err(err, -EBADMSG, "%s: env entry '%s' is not NAME=value", ctx,
+                                      q(env->v[i], b));
+                size_t len = (size_t)(eq - env->v[i]) + 1;
+                for (size_t j = 0; j < i; j++)
+                        if (strncmp(env->v[i], env->v[j], len) == 0)
+                                return rk_err(err, -EBADMSG, "%s: env name in '%s' is repeated",
+                                              ctx, q(env->v[i], b));
+        }
+        return 0;
+}
+
+static int get_handlers(const json_t *o, const char *key, const char *ctx, struct s1_argv **out,
+                        size_t *n_out, rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(o, key, false, ctx, &arr, err);
+        if (r <= 0)
+                return r;
+        size_t n = json_array_size(arr);
+        if (n > S1_MAX_HANDLERS)
+                return rk_err(err, -E2BIG, "%s: \"%s\": %zu handlers, limit %d", ctx, key, n,
+                              S1_MAX_HANDLERS);
+        *out = calloc(n ? n : 1, sizeof(**out));
+        if (!*out)
+                return rk_err(err, -ENOMEM, "%s: out of memory", ctx);
+        *n_out = n;
+        for (size_t i = 0; i < n; i++) {
+                const json_t *h = json_array_get(arr, i);
+                char c[160];
+                snprintf(c, sizeof(c), "%s: \"%s\"[%zu]", ctx, key, i);
+                if (!json_is_array(h))
+                        return rk_err(err, -EBADMSG, "%s: must be an array", c);
+                r = parse_argv(h, c, S1_MAX_ARGS, true, &(*out)[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int get_groups(const json_t *o, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(o, "supplementaryGids", false, ctx, &arr, err);
+        if (r <= 0)
+                return r;
+        size_t n = json_array_size(arr);
+        if (n > S1_MAX_GROUPS)
+                return rk_err(err, -E2BIG, "%s: %zu supplementary groups, limit %d", ctx, n,
+                              S1_MAX_GROUPS);
+        app->groups = calloc(n ? n : 1, sizeof(gid_t));
+        if (!app->groups)
+                return rk_err(err, -ENOMEM, "%s: out of memory", ctx);
+        app->n_groups = n;
+        for (size_t i = 0; i < n; i++) {
+                json_t *e = json_array_get(arr, i);
+                json_int_t v = json_integer_value(e);
+                if (!json_is_integer(e) || v < 0 || v >= (json_int_t)UINT32_MAX)
+                        return rk_err(err, -ERANGE, "%s: supplementaryGids[%zu] is not a valid gid",
+                                      ctx, i);
+                app->groups[i] = (gid_t)v;
+        }
+        return 0;
+}
+
+/* ---- mounts ---- */
+
+static bool path_under(const char *p, const char *dir)
+{
+        size_t n = strlen(dir);
+        return strncmp(p, dir, n) == 0 && (p[n] == 0 || p[n] == '/');
+}
+
+/* Targets that would cover the runtime's own kernel mounts. Resolution inside the root is
+ * checked again at mount time (a symlink in the image may still lead there). */
+static bool target_reserved(const char *t)
+{
+        return strcmp(t, "/") == 0 || path_under(t, "/proc") || path_under(t, "/sys") ||
+               strcmp(t, "/dev") == 0 || path_under(t, "/dev/pts");
+}
+
+static int parse_mount(const json_t *m, const char *ctx, struct s1_mount *out, rk_error *err)
+{
+        static const char *const keys[] = {"source",    "target", "readOnly",
+                                           "recursive", "kind",   NULL};
+        char b[72];
+        if (!json_is_object(m))
+                return rk_err(err, -EBADMSG, "%s: must be an object", ctx);
+        int r = check_keys(m, ctx, keys, err);
+        if (r >= 0)
+                r = get_path(m, "source", true, true, ctx, &out->source, err);
+        if (r >= 0)
+                r = get_path(m, "target", true, true, ctx, &out->target, err);
+        if (r >= 0)
+                r = rk_json_get_bool(m, "readOnly", false, ctx, &out->read_only, err);
+        if (r >= 0)
+                r = rk_json_get_bool(m, "recursive", false, ctx, &out->recursive, err);
+        const char *kind = "host";
+        if (r >= 0)
+                r = rk_json_get_string(m, "kind", false, ctx, &kind, err);
+        if (r < 0)
+                return r;
+        if (strcmp(kind, "host") == 0)
+                out->kind = S1_MOUNT_HOST;
+        else if (strcmp(kind, "empty") == 0)
+                out->kind = S1_MOUNT_EMPTY;
+        else
+                return rk_err(err, -EBADMSG, "%s: kind '%s' is not host or empty", ctx, q(kind, b));
+        if (target_reserved(out->target))
+                return rk_err(err, -EPERM, "%s: target '%s' is reserved for the runtime", ctx,
+                              q(out->target, b));
+        return 0;
+}
+
+static int get_mounts(const json_t *o, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(o, "mounts", false, ctx, &arr, err);
+        if (r <= 0)
+                return r;
+        size_t n = json_array_size(arr);
+        if (n > S1_MAX_MOUNTS)
+                return rk_err(err, -E2BIG, "%s: %zu mounts, limit %d", ctx, n, S1_MAX_MOUNTS);
+        app->mounts = calloc(n ? n : 1, sizeof(*app->mounts));
+        if (!app->mounts)
+                return rk_err(err, -ENOMEM, "%s: out of memory", ctx);
+        app->n_mounts = n;
+        for (size_t i = 0; i < n; i++) {
+                char c[160], b[72];
+                snprintf(c, sizeof(c), "%s: mounts[%zu]", ctx, i);
+                r = parse_mount(json_array_get(arr, i), c, &app->mounts[i], err);
+                if (r < 0)
+                        return r;
+                /* Two mounts on one target would hide one another; a nested target must come
+                 * after the one it lies in, or mounting that one would hide it. */
+                for (size_t j = 0; j < i; j++) {
+                        const char *a = app->mounts[i].target, *t = app->mounts[j].target;
+                        if (strcmp(a, t) == 0)
+                                return rk_err(err, -EBADMSG, "%s: target '%s' is also mounts[%zu]",
+                                              c, q(a, b), j);
+                        if (path_under(t, a))
+                                return rk_err(err, -EBADMSG,
+                                              "%s: target '%s' must come before mounts[%zu], "
+                                              "which lies inside it",
+                                              c, q(a, b), j);
+                }
+        }
+        return 0;
+}
+
+/* ---- apps ---- */
+
+static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        static const char *const keys[] = {"name",
+                                           "image",
+                                           "tree",
+                                           "readOnlyRootFS",
+                                           "exec",
+                                           "env",
+                                           "uid",
+                                           "gid",
+                                           "supplementaryGids",
+                                           "workingDirectory",
+                                           "preStart",
+                                           "postStop",
+                                           "mounts",
+                                           NULL};
+        char b[72];
+        uint32_t uid = 0, gid = 0;
+        int r = check_keys(a, ctx, keys, err);
+        if (r >= 0)
+                r = rk_json_get_string(a, "name", true, ctx, &app->name, err);
+        if (r >= 0 && !is_ac_name(app->name))
+                r = rk_err(err, -EBADMSG, "%s: name '%s' is not an AC Name", ctx, q(app->name, b));
+        if (r >= 0)
+                r = rk_json_get_string(a, "image", false, ctx, &app->image, err);
+        if (r > 0 && !is_image_id(app->image))
+                r = rk_err(err, -EBADMSG, "%s: image '%s' is not a full sha512 image ID", ctx,
+                           q(app->image, b));
+        if (r >= 0)
+                r = get_path(a, "tree", true, true, ctx, &app->tree, err);
+        if (r >= 0)
+                r = rk_json_get_bool(a, "readOnlyRootFS", false, ctx, &app->read_only_rootfs, err);
+        if (r >= 0)
+                r = get_argv(a, "exec", true, ctx, S1_MAX_ARGS, true, &app->exec, err);
+        if (r >= 0)
+                r = get_argv(a, "env", true, ctx, S1_MAX_ENV, false, &app->env, err);
+        if (r >= 0)
+                r = check_env(&app->env, ctx, err);
+        if (r >= 0)
+                r = get_id(a, "uid", true, ctx, &uid, err);
+        if (r >= 0)
+                r = get_id(a, "gid", true, ctx, &gid, err);
+        app->uid = uid;
+        app->gid = gid;
+        if (r >= 0)
+                r = get_groups(a, ctx, app, err);
+        app->working_dir = "/";
+        if (r >= 0)
+                r = get_path(a, "workingDirectory", false, false, ctx, &app->working_dir, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_app(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        if (!json_is_object(a))
+                return rk_err(err, -EBADMSG, "%s: must be an object", ctx);
+        int r = parse_app_fields(a, ctx, app, err);
+        if (r >= 0)
+                r = get_handlers(a, "preStart", ctx, &app->pre_start, &app->n_pre_start, err);
+        if (r >= 0)
+                r = get_handlers(a, "postStop", ctx, &app->post_stop, &app->n_post_stop, err);
+        if (r >= 0)
+                r = get_mounts(a, ctx, app, err);
+        return r < 0 ? r : 0;
+}
+
+static int parse_apps(const json_t *root, struct s1_plan *p, rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(root, "apps", true, "plan", &arr, err);
+        if (r < 0)
+                return r;
+        size_t n = json_array_size(arr);
+        if (n == 0 || n > S1_MAX_APPS)
+                return rk_err(err, -EBADMSG, "plan: %zu apps, need 1 to %d", n, S1_MAX_APPS);
+        p->apps = calloc(n, sizeof(*p->apps));
+        if (!p->apps)
+                return rk_err(err, -ENOMEM, "plan: out of memory");
+        p->n_apps = n;
+        for (size_t i = 0; i < n; i++) {
+                char ctx[64], b[72];
+                snprintf(ctx, sizeof(ctx), "plan: apps[%zu]", i);
+                r = parse_app(json_array_get(arr, i), ctx, &p->apps[i], err);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(p->apps[i].name, p->apps[j].name) == 0)
+                                return rk_err(err, -EBADMSG, "%s: name '%s' is used twice", ctx,
+                                              q(p->apps[i].name, b));
+        }
+        return 0;
+}
+
+static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"version",   "uuid",        "hostname",
+                                           "net",       "interactive", "detached",
+                                           "noOverlay", "apps",        NULL};
+        char b[72];
+        int64_t version = 0;
+        const char *net = NULL;
+        if (!json_is_object(root))
+                return rk_err(err, -EBADMSG, "plan: not a JSON object");
+        int r = check_keys(root, "plan", keys, err);
+        if (r >= 0)
+                r = rk_json_get_int(root, "version", true, "plan", &version, err);
+        if (r >= 0 && version != S1_PLAN_VERSION)
+                r = rk_err(err, -EPROTONOSUPPORT, "plan: version %lld, this stage1 reads %d",
+                           (long long)version, S1_PLAN_VERSION);
+        if (r >= 0)
+                r = rk_json_get_string(root, "uuid", true, "plan", &p->uuid, err);
+        if (r >= 0 && !is_uuid(p->uuid))
+                r = rk_err(err, -EBADMSG, "plan: uuid '%s' is not a lowercase RFC 4122 UUID",
+                           q(p->uuid, b));
+        if (r >= 0)
+                r = rk_json_get_string(root, "hostname", true, "plan", &p->hostname, err);
+        if (r >= 0 && !is_hostname(p->hostname))
+                r = rk_err(err, -EBADMSG, "plan: hostname '%s' is not a valid host name",
+                           q(p->hostname, b));
+        if (r >= 0)
+                r = rk_json_get_string(root, "net", true, "plan", &net, err);
+        if (r >= 0 && strcmp(net, "none") != 0 && strcmp(net, "host") != 0)
+                r = rk_err(err, -EBADMSG, "plan: net '%s' is not none or host", q(net, b));
+        if (r >= 0)
+                p->net = strcmp(net, "host") == 0 ? S1_NET_HOST : S1_NET_NONE;
+        if (r >= 0)
+                r = rk_json_get_bool(root, "interactive", false, "plan", &p->interactive, err);
+        if (r >= 0)
+                r = rk_json_get_bool(root, "detached", false, "plan", &p->detached, err);
+        if (r >= 0)
+                r = rk_json_get_bool(root, "noOverlay", false, "plan", &p->no_overlay, err);
+        return r < 0 ? r : 0;
+}
+
+int s1_plan_parse(const char *buf, size_t len, struct s1_plan **ret, rk_error *err)
+{
+        _cleanup_(s1_plan_freep) struct s1_plan *p = calloc(1, sizeof(*p));
+        if (!p)
+                return rk_err(err, -ENOMEM, "plan: out of memory");
+        int r = rk_json_parse("plan.json", buf, len, S1_PLAN_MAX_BYTES, &p->root, err);
+        if (r < 0)
+                return r;
+        r = parse_top(p->root, p, err);
+        if (r < 0)
+                return r;
+        r = parse_apps(p->root, p, err);
+        if (r < 0)
+                return r;
+        if (p->interactive && p->n_apps != 1)
+                return rk_err(err, -EBADMSG, "plan: interactive needs exactly one app, not %zu",
+                              p->n_apps);
+        if (p->interactive && p->detached)
+                return rk_err(err, -EBADMSG, "plan: interactive and detached exclude each other");
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int s1_plan_load(int pod_fd, struct s1_plan **ret, rk_error *err)
+{
+        _cleanup_close_ int fd = openat(pod_fd, "plan.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return rk_err_errno(err, negative_errno(), "cannot open the pod's plan.json");
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return rk_err_errno(err, negative_errno(), "cannot stat plan.json");
+        /* The plan decides what runs as whom: only its writer (root) may have changed it. */
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+                return rk_err(err, -EPERM,
+                              "plan.json must be a regular file owned by uid %u and not writable "
+                              "by group or others (mode 0600)",
+                              (unsigned)geteuid());
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_read_fd_capped(fd, "plan.json", S1_PLAN_MAX_BYTES, &buf, &len, err);
+        if (r < 0)
+                return r;
+        return s1_plan_parse(buf, len, ret, err);
+}
+
+static void argv_free(struct s1_argv *a)
+{
+        free(a->v);
+}
+
+struct s1_plan *s1_plan_free(struct s1_plan *p)
+{
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_apps; i++) {
+                struct s1_app *a = &p->apps[i];
+                argv_free(&a->exec);
+                argv_free(&a->env);
+                free(a->groups);
+                for (size_t j = 0; a->pre_start && j < a->n_pre_start; j++)
+                        argv_free(&a->pre_start[j]);
+                for (size_t j = 0; a->post_stop && j < a->n_post_stop; j++)
+                        argv_free(&a->post_stop[j]);
+                free(a->pre_start);
+                free(a->post_stop);
+                free(a->mounts);
+        }
+        free(p->apps);
+        json_decref(p->root);
+        free(p);
+        return NULL;
+}

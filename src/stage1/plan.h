@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The stage0 -> stage1 plan (PLAN.md, version 1): a strict reader. Every string points into
+ * the parsed JSON document, which the plan owns; nothing here touches the filesystem except
+ * s1_plan_load(). */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+
+#define S1_PLAN_VERSION   1
+#define S1_PLAN_MAX_BYTES (4u << 20)
+#define S1_MAX_APPS       64
+#define S1_MAX_ARGS       4096
+#define S1_MAX_ENV        1024
+#define S1_MAX_GROUPS     256
+#define S1_MAX_HANDLERS   32
+#define S1_MAX_MOUNTS     128
+#define S1_MAX_NAME       128
+#define S1_MAX_HOSTNAME   63
+#define S1_MAX_ARG_BYTES  (128u * 1024) /* the kernel's MAX_ARG_STRLEN */
+
+enum s1_net { S1_NET_NONE, S1_NET_HOST };
+enum s1_mount_kind { S1_MOUNT_HOST, S1_MOUNT_EMPTY };
+
+/* A NULL-terminated argument vector (exec, env, handlers). */
+struct s1_argv {
+        char **v;
+        size_t n;
+};
+
+struct s1_mount {
+        const char *source; /* absolute host path, canonical */
+        const char *target; /* absolute path in the app, canonical, not "/" */
+        bool read_only, recursive;
+        enum s1_mount_kind kind;
+};
+
+struct s1_app {
+        const char *name; /* AC Name, unique in the pod */
+        const char *image;
+        const char *tree; /* absolute host path of the rendered rootfs */
+        const char *working_dir;
+        bool read_only_rootfs;
+        struct s1_argv exec, env;
+        uid_t uid;
+        gid_t gid;
+        gid_t *groups;
+        size_t n_groups;
+        struct s1_argv *pre_start, *post_stop;
+        size_t n_pre_start, n_post_stop;
+        struct s1_mount *mounts;
+        size_t n_mounts;
+};
+
+struct s1_plan {
+        json_t *root;
+        const char *uuid, *hostname;
+        enum s1_net net;
+        bool interactive, detached, no_overlay;
+        struct s1_app *apps;
+        size_t n_apps;
+};
+
+/* Parse and validate a plan document. */
+int s1_plan_parse(const char *buf, size_t len, struct s1_plan **ret, rk_error *err);
+/* Read <pod>/plan.json (a regular file owned by us, not writable by group or others). */
+int s1_plan_load(int pod_fd, struct s1_plan **ret, rk_error *err);
+struct s1_plan *s1_plan_free(struct s1_plan *p);
+static inline void s1_plan_freep(struct s1_plan **p)
+{
+        *p = s1_plan_free(*p);
+}

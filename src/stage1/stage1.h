@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* rkt-stage1 internals: one pod, built from the plan stage0 wrote (PLAN.md).
+ *
+ *   rkt-stage1 run (host PID ns)        re-exec from a sealed memfd, read the plan, fork
+ *     └─ init (PID 1 of the pod)        new mnt/uts/ipc/net/cgroup ns, reaps, records statuses
+ *          └─ app setup (one per app)   own mount ns: rootfs, /proc, /sys, /dev, volumes,
+ *               └─ the app               masks, pivot_root, ids, cwd, fds, execve
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+#include "stage1/plan.h"
+
+/* Exit statuses (PLAN.md). */
+#define S1_EXIT_RUNTIME   125 /* stage1 failed before the app could run */
+#define S1_EXIT_NOEXEC    126 /* exec found the file but could not run it */
+#define S1_EXIT_NOTFOUND  127 /* exec found no such file */
+#define S1_EXIT_SIGNAL(n) (128 + (n))
+
+struct s1_pod {
+        const struct s1_plan *plan;
+        const char *path; /* --pod-dir as given, for messages */
+        int pod_fd;       /* the pod directory (O_PATH) */
+        int lock_fd;      /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
+        int status_fd;    /* status/ */
+        int started_fd;   /* started/ */
+        int log_fd;       /* log/ (detached pods), else -1 */
+        int mounts_fd;    /* mounts, O_APPEND */
+        int net_ready_fd; /* in init's children: readable once the pod's netns exists, or -1 */
+        bool debug;
+};
+
+/* cloned.c: make sure we run from a sealed memfd copy of ourselves (CVE-2019-5736). Returns
+ * only when already running from one (or on error); otherwise it re-executes. */
+int s1_ensure_cloned(char **argv, rk_error *err);
+
+/* isolators/ns.c: init enters the pod's mount, UTS, IPC and cgroup namespaces, then (after
+ * forking the apps) its network namespace and signals ready_fd; each app gets its own mount
+ * namespace and joins the network namespace once ready_fd says it exists. */
+int s1_ns_pod_enter(const struct s1_plan *plan, rk_error *err);
+int s1_ns_pod_net(rk_error *err);
+int s1_ns_app_enter(rk_error *err);
+int s1_ns_app_join_net(int ready_fd, rk_error *err);
+
+/* isolators/mounts.c: build the app's root in its own mount namespace and pivot_root into
+ * it. On return "/" is the app's root and nothing of the host is mounted. Each mount is noted
+ * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
+int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+
+/* copy.c: copy a tree without following symlinks (noOverlay). dst must be empty. */
+int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err);
+
+/* exec.c: the app's setup process (forked by init); never returns. err_fd reports failures
+ * to init as text lines. */
+_noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd);
+
+/* init.c: the pod's PID 1; never returns. sync_fd delivers the outer process's go-ahead. */
+_noreturn_ void s1_init_main(const struct s1_pod *pod, int sync_fd);
+
+/* gc.c: unmount what run mounted under the pod dir and remove overlay/ and rootfs/. */
+int s1_gc(const char *pod_path, rk_error *err);
+
+/* Map a wait(2) status to the pod's exit-status convention. */
+int s1_exit_code(int wstatus);
+/* The signals rkt-stage1 and init wait for (blocked): SIGCHLD and those that stop a pod. */
+void s1_pod_sigset(sigset_t *set);
+/* Whether to pass a received signal on to the pod (not a terminal's, already delivered). */
+bool s1_forward_signal(const struct s1_pod *pod, const siginfo_t *si);
