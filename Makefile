@@ -30,7 +30,8 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-r
 LDHARD  += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcurl libcap libseccomp libselinux
+LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcap libseccomp libselinux
+# libcurl is not linked: src/lib/fetch/http.c loads it with dlopen on first use.
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 

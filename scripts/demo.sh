@@ -59,6 +59,8 @@ echo "== rkt image cat-manifest $OUT/busybox.aci"
 "$RKT" image cat-manifest "$OUT/busybox.aci"
 
 # ---- trust, fetch, audit: a private data dir and config under $OUT, never /var/lib/rkt ----
+# Pods of an earlier run are collected first: never rm -rf what might still be mounted.
+[ ! -d "$OUT/var/pods" ] || "$RKT" --dir="$OUT/var" gc --grace-period=0s >/dev/null 2>&1 || true
 rm -rf "$OUT/var" "$OUT/etc" "$OUT/vendor" "$OUT/gnupg"
 G="--dir=$OUT/var --local-config=$OUT/etc --system-config=$OUT/vendor"
 GH=$(mktemp -d /tmp/rkt-demo-gpg.XXXXXX)
@@ -90,6 +92,12 @@ if "$RKT" $G fetch "$OUT/tampered-busybox.aci"; then
 	echo "demo: the tampered copy was accepted" >&2
 	exit 1
 fi
+echo "== rkt run example.com/busybox   (the signed image, in its own pod)"
+"$RKT" $G run --uuid-file-save="$OUT/uuid" example.com/busybox
+echo "== rkt status"
+"$RKT" $G status "$(cat "$OUT/uuid")"
+echo "== rkt list"
+"$RKT" $G list
 echo "== rkt audit list"
 "$RKT" $G audit list
 echo "== rkt audit verify"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -22,6 +23,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "fetch/fetch.h"
+#include "pod/pod.h"
 #include "store/store.h"
 
 static void help_build(void)
@@ -704,6 +706,26 @@ static int cmd_list(const struct rk_global *g, int argc, char **argv)
 
 /* ---- rm ---- */
 
+/* A tree a pod still references is its root file system: removing it under a running (or
+ * exited but not yet collected) pod would pull the floor from under it. */
+static int check_unused(struct rk_store *s, struct rk_pods *pods, const struct rk_image_info *i,
+                        rk_error *err)
+{
+        struct rk_tree_info *t = NULL;
+        size_t n = 0;
+        int r = rk_store_trees(s, i->id, &t, &n, err);
+        if (r < 0)
+                return r;
+        for (size_t k = 0; k < n && r >= 0; k++)
+                if (rk_pods_tree_in_use(pods, t[k].id))
+                        r = rk_err(err, -EBUSY,
+                                   "%s: used by a pod (tree %s); remove the pod first ('rkt "
+                                   "list', then 'rkt rm UUID' or 'rkt gc')",
+                                   i->id, t[k].id);
+        rk_tree_infos_free(t, n);
+        return r;
+}
+
 static int cmd_rm(const struct rk_global *g, int argc, char **argv)
 {
         int x = parse_flags("image rm", argc, argv, NULL, 0, help_rm);
@@ -714,11 +736,21 @@ static int cmd_rm(const struct rk_global *g, int argc, char **argv)
         _cleanup_store_ struct rk_store *s = NULL;
         if ((x = store_open(g, "image rm", &s)))
                 return x;
+        rk_error perr = RK_ERROR_INIT;
+        struct rk_pods *pods = NULL;
+        /* Exclusive prepare lock: no pod can pick up one of these trees while we check. */
+        if (rk_pods_open(g->dir, &pods, &perr) < 0 ||
+            rk_pods_lock_prepare(pods, LOCK_EX, &perr) < 0) {
+                rk_pods_close(pods);
+                return fail_verb(&perr, perr.code, "image rm");
+        }
         int ret = RK_EXIT_OK;
         for (int i = optind; i < argc; i++) {
                 rk_error err = RK_ERROR_INIT;
                 struct rk_image_info info = {0};
                 int r = store_resolve(s, argv[i], &info, &err);
+                if (r >= 0)
+                        r = check_unused(s, pods, &info, &err);
                 if (r >= 0)
                         r = rk_store_remove(s, info.id, &err);
                 if (r < 0)
@@ -727,6 +759,8 @@ static int cmd_rm(const struct rk_global *g, int argc, char **argv)
                         rk_print_id(info.id, true);
                 rk_image_info_clear(&info);
         }
+        rk_pods_unlock_prepare(pods);
+        rk_pods_close(pods);
         return ret;
 }
 
@@ -973,8 +1007,19 @@ static int cmd_gc(const struct rk_global *g, int argc, char **argv)
         if ((x = store_open(g, "image gc", &s)))
                 return x;
         rk_error err = RK_ERROR_INIT;
+        struct rk_pods *pods = NULL;
+        /* Trees of pods that exist (running, prepared, exited, not yet collected) stay; the
+         * exclusive prepare lock keeps a pod being prepared from picking a tree we remove. */
+        if (rk_pods_open(g->dir, &pods, &err) < 0 || rk_pods_lock_prepare(pods, LOCK_EX, &err) < 0) {
+                rk_pods_close(pods);
+                return fail_verb(&err, err.code, "image gc");
+        }
+        o.tree_in_use = rk_pods_tree_in_use;
+        o.userdata = pods;
         struct rk_store_gc_report p = {0};
         int r = rk_store_gc(s, &o, &p, &err);
+        rk_pods_unlock_prepare(pods);
+        rk_pods_close(pods);
         if (r < 0)
                 return fail_verb(&err, r, "image gc");
         if (g->format != RK_FORMAT_TABLE) {

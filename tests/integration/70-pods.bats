@@ -534,6 +534,29 @@ wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
 	all_clean
 }
 
+@test "image rm and image gc leave the tree of an existing pod alone" {
+	need_stage1
+	rki run --uuid-file-save="$T/uuid" "$PROBE_ACI" --exec=/bin/true
+	[ "$status" -eq 0 ]
+	local uuid tree
+	uuid=$(cat "$T/uuid")
+	tree=$(ls "$D/cas/tree" | grep '^deps-')
+	[ -n "$tree" ]
+	# The pod exited but still exists: its tree is its root file system.
+	rk image rm example.com/probe
+	[ "$status" -eq 1 ]
+	contains "$stderr" "used by a pod"
+	[ -d "$D/cas/tree/$tree" ]
+	rk image gc --grace-period=0s
+	[ "$status" -eq 0 ]
+	[ -d "$D/cas/tree/$tree" ]
+	rk rm "$uuid"
+	[ "$status" -eq 0 ]
+	rk image rm example.com/probe
+	[ "$status" -eq 0 ]
+	[ ! -e "$D/cas/tree/$tree" ]
+}
+
 @test "gc cleans pods whose stage0 or stage1 was killed with SIGKILL at any point" {
 	need_stage1
 	fetch "$PROBE_ACI" >/dev/null
@@ -555,4 +578,15 @@ wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
 	all_clean
 	rk --format=json list
 	[ "$output" = "[]" ]
+}
+
+@test "run --interactive gives the app a real terminal" {
+	need_stage1
+	command -v script >/dev/null || skip "script(1) not installed"
+	run script -qec "$RKT $(G) --insecure-options=image run --interactive $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && test -t 1 && echo IS-A-TTY' ---" /dev/null
+	[ "$status" -eq 0 ]
+	contains "$output" "IS-A-TTY"
+	# Without --interactive, stdin is not the terminal.
+	run script -qec "$RKT $(G) --insecure-options=image run $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && echo IS-A-TTY || echo NOT-A-TTY' ---" /dev/null
+	contains "$output" "NOT-A-TTY"
 }
