@@ -29,9 +29,9 @@ static void init(void)
         if (rk_audit_open(dir, &a, NULL) < 0)
                 abort();
         for (int i = 0; i < 6; i++) {
-                json_t *o = json_pack("{s:s, s:i, s:s}", "image",
-                                      "sha512-0123456789abcdef0123456789abcdef", "n", i,
-                                      "decision", i % 2 ? "refused" : "accepted");
+                json_t *o =
+                    json_pack("{s:s, s:i, s:s}", "image", "sha512-0123456789abcdef0123456789abcdef",
+                              "n", i, "decision", i % 2 ? "refused" : "accepted");
                 if (rk_audit_append(a, "fetch", o, NULL) < 0)
                         abort();
                 json_decref(o);

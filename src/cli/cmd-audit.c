@@ -61,8 +61,7 @@ static void print_table(json_t *arr, bool legend)
         if (legend)
                 printf("%-6s %-30s %-14s %-39s %-10s %s\n", "SEQ", "TIME", "EVENT", "OBJECT",
                        "DECISION", "DETAIL");
-        json_array_foreach(arr, i, rec)
-        {
+        json_array_foreach (arr, i, rec) {
                 const char *obj = str(rec, "image");
                 if (!*obj)
                         obj = str(rec, "pod");
@@ -83,10 +82,13 @@ static void print_table(json_t *arr, bool legend)
 static int cmd_list(const struct rk_global *g, int argc, char **argv)
 {
         static const struct option longopts[] = {
-                {"since", required_argument, NULL, 's'}, {"pod", required_argument, NULL, 'p'},
-                {"image", required_argument, NULL, 'i'}, {"event", required_argument, NULL, 'e'},
-                {"no-legend", no_argument, NULL, 'n'},   {"help", no_argument, NULL, 'h'},
-                {},
+            {"since", required_argument, NULL, 's'},
+            {"pod", required_argument, NULL, 'p'},
+            {"image", required_argument, NULL, 'i'},
+            {"event", required_argument, NULL, 'e'},
+            {"no-legend", no_argument, NULL, 'n'},
+            {"help", no_argument, NULL, 'h'},
+            {},
         };
         struct filter f = {0};
         bool legend = true;
@@ -159,8 +161,8 @@ static int cmd_verify(const struct rk_global *g, int argc, char **argv)
                                g->dir);
                 if (g->format != RK_FORMAT_TABLE) {
                         _cleanup_json_ json_t *o =
-                                json_pack("{s:b, s:I, s:s}", "intact", 0, "badLine",
-                                          (json_int_t)rep.bad_line, "error", err.msg);
+                            json_pack("{s:b, s:I, s:s}", "intact", 0, "badLine",
+                                      (json_int_t)rep.bad_line, "error", err.msg);
                         char *s = json_dumps(o, JSON_COMPACT);
                         printf("%s\n", s ? s : "{}");
                         free(s);
@@ -175,12 +177,12 @@ static int cmd_verify(const struct rk_global *g, int argc, char **argv)
                 rk_log_warning("audit log: the head file is one record behind (interrupted "
                                "write); the chain is intact");
         if (g->format != RK_FORMAT_TABLE) {
-                _cleanup_json_ json_t *o = json_pack(
-                        "{s:b, s:I, s:I, s:I, s:s}", "intact", 1, "records",
-                        (json_int_t)rep.records, "torn", (json_int_t)rep.torn, "lastSeq",
-                        (json_int_t)rep.last_seq, "head", rep.head);
-                char *s = json_dumps(o, g->format == RK_FORMAT_JSON ? JSON_COMPACT
-                                                                    : JSON_INDENT(2));
+                _cleanup_json_ json_t *o =
+                    json_pack("{s:b, s:I, s:I, s:I, s:s}", "intact", 1, "records",
+                              (json_int_t)rep.records, "torn", (json_int_t)rep.torn, "lastSeq",
+                              (json_int_t)rep.last_seq, "head", rep.head);
+                char *s =
+                    json_dumps(o, g->format == RK_FORMAT_JSON ? JSON_COMPACT : JSON_INDENT(2));
                 printf("%s\n", s ? s : "{}");
                 free(s);
                 return RK_EXIT_OK;

@@ -1010,7 +1010,8 @@ static int cmd_gc(const struct rk_global *g, int argc, char **argv)
         struct rk_pods *pods = NULL;
         /* Trees of pods that exist (running, prepared, exited, not yet collected) stay; the
          * exclusive prepare lock keeps a pod being prepared from picking a tree we remove. */
-        if (rk_pods_open(g->dir, &pods, &err) < 0 || rk_pods_lock_prepare(pods, LOCK_EX, &err) < 0) {
+        if (rk_pods_open(g->dir, &pods, &err) < 0 ||
+            rk_pods_lock_prepare(pods, LOCK_EX, &err) < 0) {
                 rk_pods_close(pods);
                 return fail_verb(&err, err.code, "image gc");
         }

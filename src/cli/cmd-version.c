@@ -23,9 +23,9 @@ int rk_cmd_version(const struct rk_global *g, int argc, char **argv)
                 return rk_usage_error("version", "unexpected argument '%s'", argv[1]);
         if (g->format != RK_FORMAT_TABLE) {
                 _cleanup_json_ json_t *o = json_pack(
-                        "{s:s, s:s, s:{s:s, s:s, s:s}}", "rkt", RKT_VERSION, "appc",
-                        APPC_SPEC_VERSION, "libraries", "libarchive", archive_version_string(),
-                        "jansson", JANSSON_VERSION, "openssl", OPENSSL_VERSION_TEXT);
+                    "{s:s, s:s, s:{s:s, s:s, s:s}}", "rkt", RKT_VERSION, "appc", APPC_SPEC_VERSION,
+                    "libraries", "libarchive", archive_version_string(), "jansson", JANSSON_VERSION,
+                    "openssl", OPENSSL_VERSION_TEXT);
                 _cleanup_free_ char *s = NULL;
                 rk_error err = RK_ERROR_INIT;
                 int r = g->format == RK_FORMAT_JSON ? rk_json_dump(o, &s, NULL, &err)

@@ -9,23 +9,20 @@
 #include "cli/cli.h"
 
 static const struct rk_verb verbs[] = {
-        {"audit", "list and verify the tamper-evident audit log", rk_cmd_audit, rk_help_audit},
-        {"cat-manifest", "print a pod's manifest", rk_cmd_cat_manifest, rk_help_cat_manifest},
-        {"fetch", "fetch images into the store, verifying their signatures", rk_cmd_fetch,
-         rk_help_fetch},
-        {"gc", "remove exited pods and unused image trees", rk_cmd_gc, rk_help_gc},
-        {"image", "build, validate and inspect App Container Images", rk_cmd_image,
-         rk_help_image},
-        {"list", "list pods", rk_cmd_list, rk_help_list},
-        {"prepare", "prepare a pod to run later; print its UUID", rk_cmd_prepare,
-         rk_help_prepare},
-        {"rm", "remove pods that are not running", rk_cmd_rm, rk_help_rm},
-        {"run", "run images in a new pod", rk_cmd_run, rk_help_run},
-        {"run-prepared", "run a prepared pod", rk_cmd_run_prepared, rk_help_run_prepared},
-        {"status", "print a pod's state and its apps' exit statuses", rk_cmd_status,
-         rk_help_status},
-        {"trust", "trust, list and remove image signing keys", rk_cmd_trust, rk_help_trust},
-        {"version", "print the version and build features", rk_cmd_version, rk_help_version},
+    {"audit", "list and verify the tamper-evident audit log", rk_cmd_audit, rk_help_audit},
+    {"cat-manifest", "print a pod's manifest", rk_cmd_cat_manifest, rk_help_cat_manifest},
+    {"fetch", "fetch images into the store, verifying their signatures", rk_cmd_fetch,
+     rk_help_fetch},
+    {"gc", "remove exited pods and unused image trees", rk_cmd_gc, rk_help_gc},
+    {"image", "build, validate and inspect App Container Images", rk_cmd_image, rk_help_image},
+    {"list", "list pods", rk_cmd_list, rk_help_list},
+    {"prepare", "prepare a pod to run later; print its UUID", rk_cmd_prepare, rk_help_prepare},
+    {"rm", "remove pods that are not running", rk_cmd_rm, rk_help_rm},
+    {"run", "run images in a new pod", rk_cmd_run, rk_help_run},
+    {"run-prepared", "run a prepared pod", rk_cmd_run_prepared, rk_help_run_prepared},
+    {"status", "print a pod's state and its apps' exit statuses", rk_cmd_status, rk_help_status},
+    {"trust", "trust, list and remove image signing keys", rk_cmd_trust, rk_help_trust},
+    {"version", "print the version and build features", rk_cmd_version, rk_help_version},
 };
 
 static void help_main(void)
@@ -99,20 +96,20 @@ static int parse_insecure(const char *list, unsigned *ret)
                 const char *name;
                 unsigned bits;
         } opts[] = {
-                {"none", 0},
-                {"image", RK_INSECURE_IMAGE},
-                {"tls", RK_INSECURE_TLS},
-                {"http", RK_INSECURE_HTTP},
-                {"pubkey", RK_INSECURE_PUBKEY},
-                {"ondisk", RK_INSECURE_ONDISK},
-                {"capabilities", RK_INSECURE_CAPABILITIES},
-                {"paths", RK_INSECURE_PATHS},
-                {"seccomp", RK_INSECURE_SECCOMP},
-                {"all-fetch", RK_INSECURE_IMAGE | RK_INSECURE_TLS | RK_INSECURE_HTTP |
-                                      RK_INSECURE_PUBKEY},
-                {"all-run", RK_INSECURE_ONDISK | RK_INSECURE_CAPABILITIES | RK_INSECURE_PATHS |
-                                    RK_INSECURE_SECCOMP},
-                {"all", ~0u},
+            {"none", 0},
+            {"image", RK_INSECURE_IMAGE},
+            {"tls", RK_INSECURE_TLS},
+            {"http", RK_INSECURE_HTTP},
+            {"pubkey", RK_INSECURE_PUBKEY},
+            {"ondisk", RK_INSECURE_ONDISK},
+            {"capabilities", RK_INSECURE_CAPABILITIES},
+            {"paths", RK_INSECURE_PATHS},
+            {"seccomp", RK_INSECURE_SECCOMP},
+            {"all-fetch",
+             RK_INSECURE_IMAGE | RK_INSECURE_TLS | RK_INSECURE_HTTP | RK_INSECURE_PUBKEY},
+            {"all-run", RK_INSECURE_ONDISK | RK_INSECURE_CAPABILITIES | RK_INSECURE_PATHS |
+                            RK_INSECURE_SECCOMP},
+            {"all", ~0u},
         };
         char buf[512];
         unsigned bits = 0;
@@ -143,7 +140,7 @@ static int parse_insecure(const char *list, unsigned *ret)
 static int take_global(struct rk_global *g, int argc, char **argv, int *i, bool *want_help,
                        bool *want_version)
 {
-        static const char *valued[] = {"--dir", "--local-config", "--system-config",
+        static const char *valued[] = {"--dir",         "--local-config",     "--system-config",
                                        "--user-config", "--insecure-options", "--format"};
         const char *a = argv[*i];
         if (strcmp(a, "--debug") == 0) {
@@ -231,9 +228,9 @@ static const struct rk_verb *find_verb(const char *name)
 int main(int argc, char **argv)
 {
         struct rk_global g = {
-                .dir = "/var/lib/rkt",
-                .local_config = "/etc/rkt",
-                .system_config = RKT_VENDORDIR,
+            .dir = "/var/lib/rkt",
+            .local_config = "/etc/rkt",
+            .system_config = RKT_VENDORDIR,
         };
         bool want_help = false, want_version = false, dashdash = false;
         const struct rk_verb *verb = NULL;
@@ -261,8 +258,7 @@ int main(int argc, char **argv)
                 if (!verb && !dashdash) {
                         if (argv[i][0] == '-') {
                                 free(rest);
-                                return rk_usage_error(NULL, "unknown global option '%s'",
-                                                      argv[i]);
+                                return rk_usage_error(NULL, "unknown global option '%s'", argv[i]);
                         }
                         if (strcmp(argv[i], "help") == 0) {
                                 want_help = true;

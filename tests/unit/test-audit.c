@@ -47,8 +47,8 @@ static void append_n(struct fx *f, int n)
         rk_error e = RK_ERROR_INIT;
         assert_int_equal(rk_audit_open(f->dir, &a, &e), 0);
         for (int i = 0; i < n; i++) {
-                json_t *o = json_pack("{s:s, s:i, s:s}", "image", "sha512-abcd", "n", i,
-                                      "decision", "accepted");
+                json_t *o = json_pack("{s:s, s:i, s:s}", "image", "sha512-abcd", "n", i, "decision",
+                                      "accepted");
                 assert_int_equal(rk_audit_append(a, "fetch", o, &e), 0);
                 json_decref(o);
         }
@@ -333,20 +333,20 @@ int main(void)
 {
 #define T(x) cmocka_unit_test_setup_teardown(x, setup, teardown)
         const struct CMUnitTest tests[] = {
-                T(test_intact),
-                T(test_flipped_middle_record),
-                T(test_flipped_last_record),
-                T(test_flipped_prev_field),
-                T(test_deleted_record),
-                T(test_truncated_tail),
-                T(test_reordered_records),
-                T(test_duplicated_record),
-                T(test_torn_tail_then_append),
-                T(test_head_lagging_after_crash),
-                T(test_missing_head_refused),
-                T(test_reserved_fields_refused),
-                T(test_concurrent_writers),
-                T(test_foreach),
+            T(test_intact),
+            T(test_flipped_middle_record),
+            T(test_flipped_last_record),
+            T(test_flipped_prev_field),
+            T(test_deleted_record),
+            T(test_truncated_tail),
+            T(test_reordered_records),
+            T(test_duplicated_record),
+            T(test_torn_tail_then_append),
+            T(test_head_lagging_after_crash),
+            T(test_missing_head_refused),
+            T(test_reserved_fields_refused),
+            T(test_concurrent_writers),
+            T(test_foreach),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

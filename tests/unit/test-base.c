@@ -44,11 +44,13 @@ static void test_sha512_vectors(void **state)
 {
         char hex[RK_SHA512_HEX_LEN + 1];
         assert_int_equal(rk_sha512_buf_hex("abc", 3, hex, NULL), 0);
-        assert_string_equal(hex, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-                                 "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+        assert_string_equal(hex,
+                            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                            "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
         assert_int_equal(rk_sha512_buf_hex("", 0, hex, NULL), 0);
-        assert_string_equal(hex, "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
-                                 "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
+        assert_string_equal(hex,
+                            "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+                            "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e");
         /* Incremental equals one-shot. */
         rk_sha512 h = {0};
         char hex2[RK_SHA512_HEX_LEN + 1];
@@ -89,7 +91,8 @@ static void test_json_size_and_depth(void **state)
         assert_int_equal(rk_json_parse("m", deep, n, 1 << 20, &v, &e), -EBADMSG);
         assert_non_null(strstr(e.msg, "nested"));
         /* Brackets inside strings do not count. */
-        const char *s = "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
+        const char *s =
+            "{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}";
         assert_int_equal(rk_json_parse("m", s, strlen(s), 1 << 20, &v, &e), 0);
         json_decref(v);
         /* NUL inside a string is refused by jansson without JSON_ALLOW_NUL. */
@@ -207,16 +210,15 @@ static void check_semantics(struct fixture *f)
         int fd = rk_open_in_root(f->rootfd, "up/passwd", O_RDONLY, 0, 0, &e);
         assert_int_equal(fd, -ENOENT);
         /* BENEATH refuses instead of clamping. */
-        assert_int_equal(rk_open_in_root(f->rootfd, "../etc/passwd", O_RDONLY, 0,
-                                         RK_RESOLVE_BENEATH, &e),
-                         -EXDEV);
-        assert_int_equal(rk_open_in_root(f->rootfd, "up/passwd", O_RDONLY, 0, RK_RESOLVE_BENEATH,
-                                         &e),
-                         -EXDEV);
+        assert_int_equal(
+            rk_open_in_root(f->rootfd, "../etc/passwd", O_RDONLY, 0, RK_RESOLVE_BENEATH, &e),
+            -EXDEV);
+        assert_int_equal(
+            rk_open_in_root(f->rootfd, "up/passwd", O_RDONLY, 0, RK_RESOLVE_BENEATH, &e), -EXDEV);
         /* NO_SYMLINKS refuses any link on the way. */
-        assert_int_equal(rk_open_in_root(f->rootfd, "abs/passwd", O_RDONLY, 0,
-                                         RK_RESOLVE_NO_SYMLINKS, &e),
-                         -ELOOP);
+        assert_int_equal(
+            rk_open_in_root(f->rootfd, "abs/passwd", O_RDONLY, 0, RK_RESOLVE_NO_SYMLINKS, &e),
+            -ELOOP);
         assert_non_null(strstr(e.msg, "abs/passwd"));
         /* Symlink loops end. */
         assert_int_equal(rk_open_in_root(f->rootfd, "loop/x", O_RDONLY, 0, 0, &e), -ELOOP);
@@ -360,18 +362,18 @@ static void test_fileio(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_error_format),
-                cmocka_unit_test(test_sha512_vectors),
-                cmocka_unit_test(test_json_duplicates_refused),
-                cmocka_unit_test(test_json_size_and_depth),
-                cmocka_unit_test(test_json_getters),
-                cmocka_unit_test_setup_teardown(test_resolve_openat2, setup_tree, teardown_tree),
-                cmocka_unit_test_setup_teardown(test_resolve_forced_fallback, setup_tree,
-                                                teardown_tree),
-                cmocka_unit_test_setup_teardown(test_resolve_enosys_fallback, setup_tree,
-                                                teardown_tree),
-                cmocka_unit_test(test_path_split),
-                cmocka_unit_test(test_fileio),
+            cmocka_unit_test(test_error_format),
+            cmocka_unit_test(test_sha512_vectors),
+            cmocka_unit_test(test_json_duplicates_refused),
+            cmocka_unit_test(test_json_size_and_depth),
+            cmocka_unit_test(test_json_getters),
+            cmocka_unit_test_setup_teardown(test_resolve_openat2, setup_tree, teardown_tree),
+            cmocka_unit_test_setup_teardown(test_resolve_forced_fallback, setup_tree,
+                                            teardown_tree),
+            cmocka_unit_test_setup_teardown(test_resolve_enosys_fallback, setup_tree,
+                                            teardown_tree),
+            cmocka_unit_test(test_path_split),
+            cmocka_unit_test(test_fileio),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,8 +19,8 @@
 #include "base/hash.h"
 
 static const char manifest[] =
-        "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"example.com/t\","
-        "\"app\":{\"exec\":[\"/b\"],\"user\":\"0\",\"group\":\"0\"}}";
+    "{\"acKind\":\"ImageManifest\",\"acVersion\":\"0.8.11\",\"name\":\"example.com/t\","
+    "\"app\":{\"exec\":[\"/b\"],\"user\":\"0\",\"group\":\"0\"}}";
 
 struct fx {
         char dir[64];
@@ -123,7 +123,7 @@ static void test_entries(void **state)
         archive_read_support_format_tar(a);
         archive_read_support_filter_gzip(a);
         assert_int_equal(archive_read_open_fd(a, out, 65536), ARCHIVE_OK);
-        const char *want[] = {"manifest", "rootfs/", "rootfs/a", "rootfs/b",
+        const char *want[] = {"manifest", "rootfs/",   "rootfs/a",   "rootfs/b",
                               "rootfs/c", "rootfs/z/", "rootfs/z/a2"};
         struct archive_entry *ent;
         size_t i = 0;
@@ -175,12 +175,11 @@ static void test_symlinked_rootfs_refused(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_id_is_hash_of_tar, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_same_id_any_compression, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_entries, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_refuses_devices_and_bad_manifest, setup,
-                                                teardown),
-                cmocka_unit_test_setup_teardown(test_symlinked_rootfs_refused, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_id_is_hash_of_tar, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_same_id_any_compression, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_entries, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_refuses_devices_and_bad_manifest, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_symlinked_rootfs_refused, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,5 +36,4 @@ struct rk_build_stats {
  * the ACI. ret_id gets "sha512-<128 hex>" of the uncompressed tar. The manifest is validated
  * (and its unknown isolators reported through ret_manifest_warning if non-NULL). */
 int rk_aci_build(int layout_fd, int manifest_fd, int out_fd, const struct rk_build_opts *opts,
-                 char ret_id[RK_IMAGE_ID_LEN + 1], struct rk_build_stats *ret_stats,
-                 rk_error *err);
+                 char ret_id[RK_IMAGE_ID_LEN + 1], struct rk_build_stats *ret_stats, rk_error *err);

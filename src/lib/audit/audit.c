@@ -12,7 +12,7 @@
 #include "base/json.h"
 
 #define GENESIS                                                                                    \
-        "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000" \
+        "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000"   \
         "000000000000000000000000000000000000000000"
 
 struct rk_audit {
@@ -36,8 +36,8 @@ int rk_audit_open(const char *data_dir, struct rk_audit **ret, rk_error *err)
         /* Whoever can write here decides what the log says: keep it root's alone. */
         if (fchmod(dfd, 0700) < 0)
                 return rk_err_errno(err, negative_errno(), "audit log: cannot secure '%s'", path);
-        _cleanup_close_ int fd = openat(dfd, "audit.log",
-                                        O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        _cleanup_close_ int fd =
+            openat(dfd, "audit.log", O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return rk_err_errno(err, negative_errno(), "audit log: cannot open '%s/audit.log'",
                                     path);
@@ -147,8 +147,7 @@ static int write_head(struct rk_audit *a, uint64_t seq, const char *hash, rk_err
         return rk_write_file_atomic_at(a->dirfd, "head", line, (size_t)n, 0600, err);
 }
 
-static int append_locked(struct rk_audit *a, const char *event, const json_t *fields,
-                         rk_error *err)
+static int append_locked(struct rk_audit *a, const char *event, const json_t *fields, rk_error *err)
 {
         uint64_t seq = 0;
         char prev[RK_SHA512_HEX_LEN + 1], now[48], hash[RK_SHA512_HEX_LEN + 1];
@@ -160,16 +159,14 @@ static int append_locked(struct rk_audit *a, const char *event, const json_t *fi
         if (torn && (r = rk_write_all(a->fd, "\n", 1)) < 0)
                 return rk_err_errno(err, r, "audit log: cannot terminate a torn record");
         format_now(now);
-        _cleanup_json_ json_t *rec = json_pack("{s:I, s:s, s:s, s:{s:I, s:I}}", "seq",
-                                               (json_int_t)(seq + 1), "time", now, "event", event,
-                                               "actor", "uid", (json_int_t)getuid(), "pid",
-                                               (json_int_t)getpid());
+        _cleanup_json_ json_t *rec = json_pack(
+            "{s:I, s:s, s:s, s:{s:I, s:I}}", "seq", (json_int_t)(seq + 1), "time", now, "event",
+            event, "actor", "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid());
         if (!rec)
                 return rk_err(err, -ENOMEM, "audit log: cannot build record");
         const char *key;
         json_t *val;
-        json_object_foreach((json_t *)fields, key, val)
-        {
+        json_object_foreach ((json_t *)fields, key, val) {
                 for (size_t i = 0; i < ELEMENTSOF(reserved); i++)
                         if (strcmp(key, reserved[i]) == 0)
                                 return rk_err(err, -EINVAL, "audit log: field '%s' is reserved",

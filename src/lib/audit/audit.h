@@ -32,12 +32,12 @@ struct rk_audit *rk_audit_close(struct rk_audit *a);
 int rk_audit_append(struct rk_audit *a, const char *event, const json_t *fields, rk_error *err);
 
 struct rk_audit_report {
-        uint64_t records;      /* valid records */
-        uint64_t torn;         /* torn lines (crash artefacts) */
+        uint64_t records; /* valid records */
+        uint64_t torn;    /* torn lines (crash artefacts) */
         uint64_t last_seq;
         char head[RK_SHA512_HEX_LEN + 1]; /* SHA-512 of the last record line */
-        bool head_lagging;     /* head file one record behind (crash between the two writes) */
-        uint64_t bad_line;     /* first bad line (1-based), 0 if none */
+        bool head_lagging; /* head file one record behind (crash between the two writes) */
+        uint64_t bad_line; /* first bad line (1-based), 0 if none */
 };
 
 /* Verifies the chain. Returns 0 if intact (torn lines and a lagging head are reported in

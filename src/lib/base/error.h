@@ -10,7 +10,13 @@ typedef struct rk_error {
         char msg[512];
 } rk_error;
 
-#define RK_ERROR_INIT {0, {0}}
+#define RK_ERROR_INIT                                                                              \
+        {                                                                                          \
+                0,                                                                                 \
+                {                                                                                  \
+                        0                                                                          \
+                }                                                                                  \
+        }
 
 /* Fill err (if non-NULL) and return code. code must be negative. */
 int rk_err(rk_error *err, int code, const char *fmt, ...) _printf_(3, 4);

@@ -82,7 +82,7 @@ int rk_write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t
         if (n < 0 || (size_t)n >= sizeof(tmp))
                 return rk_err(err, -ENAMETOOLONG, "'%s': name too long", name);
         _cleanup_close_ int fd =
-                openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+            openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return rk_err_errno(err, negative_errno(), "cannot create '%s'", tmp);
         int r = rk_write_all(fd, buf, len);

@@ -7,7 +7,7 @@
 
 #define RK_SHA512_HEX_LEN 128
 /* "sha512-" + 128 hex + NUL */
-#define RK_IMAGE_ID_LEN   (7 + RK_SHA512_HEX_LEN)
+#define RK_IMAGE_ID_LEN (7 + RK_SHA512_HEX_LEN)
 
 typedef struct rk_sha512 {
         void *ctx; /* EVP_MD_CTX */

@@ -85,8 +85,7 @@ static int get_member(const json_t *obj, const char *key, bool required, const c
                         return rk_err(err, -EBADMSG, "%s: \"%s\" is required", ctx, key);
                 return 0;
         }
-        bool ok = json_typeof(v) == want ||
-                  (want == JSON_TRUE && json_typeof(v) == JSON_FALSE);
+        bool ok = json_typeof(v) == want || (want == JSON_TRUE && json_typeof(v) == JSON_FALSE);
         if (!ok)
                 return rk_err(err, -EBADMSG, "%s: \"%s\" must be %s, not %s", ctx, key, want_name,
                               type_name(v));
@@ -104,8 +103,8 @@ int rk_json_get_string(const json_t *obj, const char *key, bool required, const 
         return r;
 }
 
-int rk_json_get_bool(const json_t *obj, const char *key, bool required, const char *ctx,
-                     bool *out, rk_error *err)
+int rk_json_get_bool(const json_t *obj, const char *key, bool required, const char *ctx, bool *out,
+                     rk_error *err)
 {
         json_t *v = NULL;
         int r = get_member(obj, key, required, ctx, JSON_TRUE, "a boolean", &v, err);

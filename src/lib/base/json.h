@@ -23,8 +23,8 @@ int rk_json_parse(const char *what, const void *buf, size_t len, size_t max, jso
  * (out untouched), 1 if present and of the right type, or a negative error naming ctx + key. */
 int rk_json_get_string(const json_t *obj, const char *key, bool required, const char *ctx,
                        const char **out, rk_error *err);
-int rk_json_get_bool(const json_t *obj, const char *key, bool required, const char *ctx,
-                     bool *out, rk_error *err);
+int rk_json_get_bool(const json_t *obj, const char *key, bool required, const char *ctx, bool *out,
+                     rk_error *err);
 int rk_json_get_int(const json_t *obj, const char *key, bool required, const char *ctx,
                     int64_t *out, rk_error *err);
 int rk_json_get_array(const json_t *obj, const char *key, bool required, const char *ctx,

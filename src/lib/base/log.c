@@ -39,7 +39,8 @@ int rk_logf(int level, int code, const char *fmt, ...)
         char out[2300];
         int n = snprintf(out, sizeof(out), "%s: %s%s\n", log_ident, tag, line);
         if (n > 0)
-                (void)!write(STDERR_FILENO, out, (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
+                (void)!write(STDERR_FILENO, out,
+                             (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1);
         errno = saved;
         return code;
 }

@@ -30,9 +30,9 @@ bool rk_path_used_openat2(void)
 static int open_openat2(int rootfd, const char *path, int flags, mode_t mode, unsigned resolve)
 {
         struct open_how how = {
-                .flags = (unsigned)flags,
-                .mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0,
-                .resolve = RESOLVE_NO_MAGICLINKS,
+            .flags = (unsigned)flags,
+            .mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0,
+            .resolve = RESOLVE_NO_MAGICLINKS,
         };
         how.resolve |= (resolve & RK_RESOLVE_BENEATH) ? RESOLVE_BENEATH : RESOLVE_IN_ROOT;
         if (resolve & RK_RESOLVE_NO_SYMLINKS)

@@ -62,7 +62,7 @@ static void curl_init(void)
         }
 #define SYM(field, name)                                                                           \
         if (!(*(void **)&api.field = dlsym(h, name))) {                                            \
-                snprintf(api.error, sizeof(api.error), "libcurl lacks %s", name);                 \
+                snprintf(api.error, sizeof(api.error), "libcurl lacks %s", name);                  \
                 return;                                                                            \
         }
         SYM(global_init, "curl_global_init")

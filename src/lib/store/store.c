@@ -519,12 +519,11 @@ static int import_locked(struct rk_store *s, int fd, const void *sig, size_t sig
         if (r < 0 || oc == KEPT)
                 return r;
         return rk_store_audit(s, "import",
-                              json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:s}", "image",
-                                        info->id, "name", info->name, "manifestSha512",
-                                        info->manifest_sha512, "size", (json_int_t)info->size,
-                                        "verification", verification_json(info), "signature",
-                                        info->has_signature, "result",
-                                        oc == STORED ? "stored" : "replaced"),
+                              json_pack("{s:s, s:s, s:s, s:I, s:o, s:b, s:s}", "image", info->id,
+                                        "name", info->name, "manifestSha512", info->manifest_sha512,
+                                        "size", (json_int_t)info->size, "verification",
+                                        verification_json(info), "signature", info->has_signature,
+                                        "result", oc == STORED ? "stored" : "replaced"),
                               err);
 }
 

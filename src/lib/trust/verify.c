@@ -63,8 +63,8 @@ static int judge_status(const struct rk_sig_facts *f, const char *image_name, rk
                               "signature was altered, or the signature is for another image)",
                               who, name);
         case GPG_ERR_KEY_EXPIRED:
-                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired",
-                              name, who);
+                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired", name,
+                              who);
         case GPG_ERR_SIG_EXPIRED:
                 return rk_err(err, -EKEYEXPIRED, "the signature over %s by %s has expired", name,
                               who);
@@ -104,8 +104,8 @@ static int judge_details(const struct rk_sig_facts *f, const char *name, int64_t
                 return rk_err(err, -EKEYREVOKED, "%s is signed by key %s, which is revoked", name,
                               who);
         if (f->key_expired || f->subkey_expired || (f->summary & GPGME_SIGSUM_KEY_EXPIRED))
-                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired",
-                              name, who);
+                return rk_err(err, -EKEYEXPIRED, "%s is signed by key %s, which has expired", name,
+                              who);
         if ((f->summary & GPGME_SIGSUM_SIG_EXPIRED) ||
             (f->exp_timestamp && f->exp_timestamp <= now))
                 return rk_err(err, -EKEYEXPIRED, "the signature over %s by %s has expired", name,
