@@ -21,6 +21,7 @@
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "cli/cli.h"
 #include "fetch/fetch.h"
 #include "pod/pod.h"
@@ -952,43 +953,6 @@ static int cmd_render(const struct rk_global *g, int argc, char **argv)
 
 /* Go-style durations as rkt took them: "0", or a sequence of decimal numbers with units ns,
  * us, ms, s, m, h ("1h30m", "1.5h", "90s"). */
-static int parse_duration(const char *s, int64_t *ret)
-{
-        static const struct {
-                const char *u;
-                double ns;
-        } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-        double total = 0;
-        if (strcmp(s, "0") == 0) {
-                *ret = 0;
-                return 0;
-        }
-        if (!*s)
-                return -EINVAL;
-        while (*s) {
-                char *end = NULL;
-                if (!isdigit((unsigned char)*s) && *s != '.')
-                        return -EINVAL;
-                double v = strtod(s, &end);
-                if (end == s || !isfinite(v))
-                        return -EINVAL;
-                size_t k, best = ELEMENTSOF(units);
-                for (k = 0; k < ELEMENTSOF(units); k++)
-                        if (strncmp(end, units[k].u, strlen(units[k].u)) == 0 &&
-                            (best == ELEMENTSOF(units) ||
-                             strlen(units[k].u) > strlen(units[best].u)))
-                                best = k;
-                if (best == ELEMENTSOF(units))
-                        return -EINVAL;
-                total += v * units[best].ns;
-                s = end + strlen(units[best].u);
-        }
-        if (total > 9e18)
-                return -ERANGE;
-        *ret = (int64_t)total;
-        return 0;
-}
-
 static int cmd_gc(const struct rk_global *g, int argc, char **argv)
 {
         const char *grace = "24h";
@@ -999,7 +963,7 @@ static int cmd_gc(const struct rk_global *g, int argc, char **argv)
         if (optind < argc)
                 return rk_usage_error("image gc", "unexpected argument '%s'", argv[optind]);
         struct rk_store_gc_opts o = {0};
-        if (parse_duration(grace, &o.grace_ns) < 0)
+        if (rk_parse_duration(grace, &o.grace_ns) < 0)
                 return rk_usage_error("image gc",
                                       "--grace-period: '%s' is not a duration (e.g. 0s, 30m, 24h)",
                                       grace);

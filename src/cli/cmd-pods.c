@@ -17,6 +17,7 @@
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "cli/cli.h"
 #include "pod/pod.h"
 #include "store/store.h"
@@ -87,43 +88,6 @@ void rk_help_gc(void)
 /* ---- helpers ---- */
 
 /* Go-style durations as rkt took them: "0", or numbers with units ns us ms s m h ("1h30m"). */
-static int parse_duration(const char *s, int64_t *ret)
-{
-        static const struct {
-                const char *u;
-                double ns;
-        } units[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
-        double total = 0;
-        if (!strcmp(s, "0")) {
-                *ret = 0;
-                return 0;
-        }
-        if (!*s)
-                return -EINVAL;
-        while (*s) {
-                char *end = NULL;
-                if (!isdigit((unsigned char)*s) && *s != '.')
-                        return -EINVAL;
-                double v = strtod(s, &end);
-                if (end == s || !isfinite(v))
-                        return -EINVAL;
-                size_t best = ELEMENTSOF(units);
-                for (size_t k = 0; k < ELEMENTSOF(units); k++)
-                        if (!strncmp(end, units[k].u, strlen(units[k].u)) &&
-                            (best == ELEMENTSOF(units) ||
-                             strlen(units[k].u) > strlen(units[best].u)))
-                                best = k;
-                if (best == ELEMENTSOF(units))
-                        return -EINVAL;
-                total += v * units[best].ns;
-                s = end + strlen(units[best].u);
-        }
-        if (total > 9e18)
-                return -ERANGE;
-        *ret = (int64_t)total;
-        return 0;
-}
-
 static int64_t now_ns(void)
 {
         struct timespec ts;
@@ -461,7 +425,7 @@ int rk_cmd_status(const struct rk_global *g, int argc, char **argv)
                 return x;
         int64_t timeout = -1;
         if (f.has_wait && *f.wait && strcmp(f.wait, "true") && strcmp(f.wait, "false") &&
-            parse_duration(f.wait, &timeout) < 0)
+            rk_parse_duration(f.wait, &timeout) < 0)
                 return rk_usage_error("status", "--wait: '%s' is not a duration (e.g. 30s, 5m)",
                                       f.wait);
         bool wait = f.has_wait && strcmp(f.wait, "false") != 0;
@@ -629,12 +593,12 @@ int rk_cmd_gc(const struct rk_global *g, int argc, char **argv)
         }
         if (optind < argc)
                 return rk_usage_error("gc", "unexpected argument '%s'", argv[optind]);
-        if (parse_duration(grace, &o.grace_ns) < 0)
+        if (rk_parse_duration(grace, &o.grace_ns) < 0)
                 return rk_usage_error("gc",
                                       "--grace-period: '%s' is not a duration (e.g. 0s, "
                                       "30m, 24h)",
                                       grace);
-        if (parse_duration(expire, &o.expire_prepared_ns) < 0)
+        if (rk_parse_duration(expire, &o.expire_prepared_ns) < 0)
                 return rk_usage_error("gc",
                                       "--expire-prepared: '%s' is not a duration (e.g. "
                                       "0s, 30m, 24h)",

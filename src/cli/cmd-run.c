@@ -797,6 +797,15 @@ out:
         return r < 0 ? (exec_status ? exec_status : failure) : RK_EXIT_OK;
 }
 
+/* Said on every run until the isolators land: the pod has its namespaces and its own root, but
+ * its apps keep root's capabilities, no seccomp filter, no no_new_privs and no cgroup limits,
+ * so a root app is not contained. */
+static void warn_no_isolators(void)
+{
+        rk_log_warning("apps run without capability drop, seccomp, no_new_privs or cgroup limits "
+                       "(not implemented yet): a root app in this pod is not contained");
+}
+
 static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, char **argv)
 {
         const char *verb = verb_names[mode];
@@ -830,6 +839,8 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         if (g->insecure & RK_INSECURE_IMAGE)
                 rk_log_warning("image signature verification has been disabled "
                                "(--insecure-options=image)");
+        if (mode == MODE_RUN)
+                warn_no_isolators();
         x = run_pod(g, mode, &a, stage1fd);
         run_args_clear(&a);
         return x;
@@ -872,6 +883,8 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = audit_pod(g, "run", pod->uuid, ids, n, net, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
+        if (r >= 0)
+                warn_no_isolators();
         for (size_t i = 0; i < n; i++)
                 free(ids[i]);
         free(ids);

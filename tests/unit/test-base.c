@@ -19,6 +19,7 @@
 #include "base/fileio.h"
 #include "base/hash.h"
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/path.h"
 
 /* ---------- errors ---------- */
@@ -359,6 +360,24 @@ static void test_fileio(void **state)
         close(tfd);
 }
 
+static void test_parse_duration(void **state)
+{
+        int64_t ns = -1;
+        assert_int_equal(rk_parse_duration("0", &ns), 0);
+        assert_int_equal(ns, 0);
+        assert_int_equal(rk_parse_duration("1h30m", &ns), 0);
+        assert_int_equal(ns, 5400LL * 1000000000);
+        assert_int_equal(rk_parse_duration("250ms", &ns), 0);
+        assert_int_equal(ns, 250000000);
+        assert_int_equal(rk_parse_duration("1.5s", &ns), 0);
+        assert_int_equal(ns, 1500000000);
+        assert_int_equal(rk_parse_duration("", &ns), -EINVAL);
+        assert_int_equal(rk_parse_duration("10", &ns), -EINVAL);
+        assert_int_equal(rk_parse_duration("-1s", &ns), -EINVAL);
+        assert_int_equal(rk_parse_duration("5d", &ns), -EINVAL);
+        assert_int_equal(rk_parse_duration("99999999999h", &ns), -ERANGE);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -374,6 +393,7 @@ int main(void)
                                             teardown_tree),
             cmocka_unit_test(test_path_split),
             cmocka_unit_test(test_fileio),
+            cmocka_unit_test(test_parse_duration),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
