@@ -26,6 +26,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "fetch/fetch.h"
+#include "pod/caps.h"
 #include "pod/pod.h"
 
 #define EXIT_RUNTIME   125
@@ -60,11 +61,14 @@ static void help_flags(void)
                "  --no-overlay             copy the image tree instead of an overlay\n"
                "  --readonly-rootfs        every app's root is read-only\n"
                "  --pull-policy=new|never  new (default): fetch IMAGE unless stored\n"
+               "  --no-new-privileges=false  let apps gain privileges through execve\n"
                "\n"
                "App flags (after their IMAGE):\n"
                "  --name=NAME  --exec=PROGRAM  --user=USER  --group=GROUP\n"
                "  --supplementary-gids=G,...  --working-dir=DIR  --environment=NAME=VALUE\n"
                "  --readonly-rootfs  --signature=FILE  --mount=volume=NAME,target=PATH\n"
+               "  --caps-retain=CAP,...     the app's capability set is exactly these\n"
+               "  --caps-remove=CAP,...     remove these from the default set\n"
                "  -- ARGS ---               arguments appended to the app's exec\n"
                "\n"
                "IMAGE is an image ID (or unique prefix), a name in the store, a file, or an\n"
@@ -317,6 +321,9 @@ static const struct flag flags[] = {
     {"working-dir", APP, false},
     {"environment", APP, false},
     {"signature", APP, false},
+    {"caps-retain", APP, false},
+    {"caps-remove", APP, false},
+    {"no-new-privileges", POD, true},
 };
 
 static const struct flag *find_flag(const char *name, size_t len)
@@ -425,6 +432,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 a->quiet = b;
         else if (!strcmp(name, "readonly-rootfs"))
                 o->readonly_rootfs = b;
+        else if (!strcmp(name, "no-new-privileges"))
+                o->no_new_privs_off = !b;
         return 0;
 }
 
@@ -446,6 +455,18 @@ static int app_flag(struct rk_app_opts *app, const char *name, const char *v, rk
                         return rk_err(err, -EINVAL, "--%s: expected true or false", name);
                 app->readonly_rootfs = b;
                 return 0;
+        }
+        if (!strcmp(name, "caps-retain") || !strcmp(name, "caps-remove")) {
+                bool retain = !strcmp(name, "caps-retain");
+                uint64_t m = 0;
+                if ((retain ? app->caps_remove : app->caps_retain) != NULL)
+                        return rk_err(err, -EINVAL,
+                                      "--caps-retain and --caps-remove exclude "
+                                      "each other");
+                char flag[32];
+                snprintf(flag, sizeof(flag), "--%s", name);
+                int r = rk_caps_parse_list(v, flag, &m, err);
+                return r < 0 ? r : dup_opt(retain ? &app->caps_retain : &app->caps_remove, v);
         }
         char **dst = !strcmp(name, "name")          ? &app->name
                      : !strcmp(name, "exec")        ? &app->exec
@@ -703,7 +724,8 @@ static int save_uuid(const char *path, const char *uuid, rk_error *err)
 }
 
 static int audit_pod(const struct rk_global *g, const char *event, const char *uuid,
-                     char *const *ids, size_t n, const char *net, rk_error *err)
+                     char *const *ids, size_t n, const char *net, const struct rk_pod_opts *po,
+                     rk_error *err)
 {
         struct rk_audit *au = NULL;
         int r = rk_audit_open(g->dir, &au, err);
@@ -716,6 +738,10 @@ static int audit_pod(const struct rk_global *g, const char *event, const char *u
                               "images", imgs, "net", net ? net : "none");
         if (o && (g->insecure & RK_INSECURE_IMAGE))
                 json_object_set_new(o, "insecure", json_string("image"));
+        if (o && po && po->insecure_capabilities)
+                json_object_set_new(o, "capabilities", json_string("all (insecure)"));
+        if (o && po && po->no_new_privs_off)
+                json_object_set_new(o, "noNewPrivileges", json_false());
         r = o ? rk_audit_append(au, event, o, err) : rk_err(err, -ENOMEM, "out of memory");
         json_decref(o);
         rk_audit_close(au);
@@ -723,14 +749,15 @@ static int audit_pod(const struct rk_global *g, const char *event, const char *u
 }
 
 static int audit_images(const struct rk_global *g, const char *event, const struct rk_pod *pod,
-                        const struct images *im, const char *net, rk_error *err)
+                        const struct images *im, const char *net, const struct rk_pod_opts *po,
+                        rk_error *err)
 {
         char **ids = calloc(im->n + 1, sizeof(*ids));
         if (!ids)
                 return rk_err(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < im->n; i++)
                 ids[i] = (char *)im->img[i].id;
-        int r = audit_pod(g, event, pod->uuid, ids, im->n, net, err);
+        int r = audit_pod(g, event, pod->uuid, ids, im->n, net, po, err);
         free(ids);
         return r;
 }
@@ -773,7 +800,7 @@ static int run_pod(const struct rk_global *g, enum mode mode, struct run_args *a
                 goto out;
         r = rk_pod_prepare(pod, s, &a->o, im.img, &exec_status, &err);
         if (r >= 0)
-                r = audit_images(g, verb, pod, &im, a->o.net, &err);
+                r = audit_images(g, verb, pod, &im, a->o.net, &a->o, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, mode == MODE_RUN ? RK_POD_RUN : RK_POD_PREPARED, &err);
         if (r < 0)
@@ -797,13 +824,22 @@ out:
         return r < 0 ? (exec_status ? exec_status : failure) : RK_EXIT_OK;
 }
 
-/* Said on every run until the isolators land: the pod has its namespaces and its own root, but
- * its apps keep root's capabilities, no seccomp filter, no no_new_privs and no cgroup limits,
- * so a root app is not contained. */
+/* Said on every run until the remaining isolators land: apps have a reduced capability set
+ * and no_new_privs, but no seccomp filter, no cgroup limits and no user namespace. */
 static void warn_no_isolators(void)
 {
-        rk_log_warning("apps run without capability drop, seccomp, no_new_privs or cgroup limits "
-                       "(not implemented yet): a root app in this pod is not contained");
+        rk_log_warning("apps run without seccomp, cgroup limits or user namespaces (not "
+                       "implemented yet): a root app in this pod is only partly contained");
+}
+
+/* Every run or prepare that relaxes a capability or no_new_privs default says so. */
+static void warn_relaxed(const struct rk_pod_opts *o)
+{
+        if (o->insecure_capabilities)
+                rk_log_warning("apps get every capability (--insecure-options=capabilities)");
+        if (o->no_new_privs_off)
+                rk_log_warning("no_new_privs is off: apps may gain privileges through setuid "
+                               "and file capabilities (--no-new-privileges=false)");
 }
 
 static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, char **argv)
@@ -839,6 +875,8 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         if (g->insecure & RK_INSECURE_IMAGE)
                 rk_log_warning("image signature verification has been disabled "
                                "(--insecure-options=image)");
+        a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
+        warn_relaxed(&a.o);
         if (mode == MODE_RUN)
                 warn_no_isolators();
         x = run_pod(g, mode, &a, stage1fd);
@@ -880,7 +918,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
         if (r >= 0)
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
         if (r >= 0)
-                r = audit_pod(g, "run", pod->uuid, ids, n, net, &err);
+                r = audit_pod(g, "run", pod->uuid, ids, n, net, NULL, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)

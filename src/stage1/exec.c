@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -39,7 +42,7 @@ static int wait_child(pid_t pid)
 
 /* ---- isolator steps, in the order of ARCHITECTURE.md ("App: ...") ----
  * Not implemented yet: the isolators issue fills these in. Until it does, the plan reader
- * rejects any isolator key, so no plan can ask for one of these and find it skipped. */
+ * rejects any isolator key for them, so no plan can ask for one and find it skipped. */
 static int step_cgroup(const struct s1_app *app, rk_error *err)
 {
         return 0;
@@ -52,32 +55,107 @@ static int step_selinux_label(const struct s1_app *app, rk_error *err)
 {
         return 0;
 }
-static int step_bounding_set(const struct s1_app *app, rk_error *err)
-{
-        return 0;
-}
-static int step_keep_caps(const struct s1_app *app, rk_error *err)
-{
-        return 0;
-}
-static int step_capabilities(const struct s1_app *app, rk_error *err)
-{
-        return 0;
-}
-static int step_ambient_caps(const struct s1_app *app, rk_error *err)
-{
-        return 0;
-}
-static int step_no_new_privs(const struct s1_app *app, rk_error *err)
-{
-        return 0;
-}
 static int step_landlock(const struct s1_app *app, rk_error *err)
 {
         return 0;
 }
 static int step_seccomp(const struct s1_app *app, rk_error *err)
 {
+        return 0;
+}
+
+/* ---- capabilities and no_new_privs (security.md 1.4: crun's order) ---- */
+
+/* The kernel's highest capability, from /proc/sys/kernel/cap_last_cap (the pod's /proc). */
+static int cap_last(rk_error *err)
+{
+        char buf[16] = {0};
+        _cleanup_close_ int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return rk_err_errno(err, n < 0 ? negative_errno() : -EIO,
+                                    "cannot read /proc/sys/kernel/cap_last_cap");
+        char *end = NULL;
+        long v = strtol(buf, &end, 10);
+        if (end == buf || (*end && *end != '\n') || v < 0 || v > 63)
+                return rk_err(err, -EIO, "/proc/sys/kernel/cap_last_cap: '%s' is not valid", buf);
+        return (int)v;
+}
+
+static uint64_t kernel_mask(int last)
+{
+        return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+}
+
+static int step_bounding_set(const struct s1_app *app, rk_error *err)
+{
+        int last = cap_last(err);
+        if (last < 0)
+                return last;
+        for (int c = 0; c <= last; c++)
+                if (!(app->cap_bounding >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+                        return rk_err_errno(err, negative_errno(),
+                                            "capability bounding set: cannot drop capability %d",
+                                            c);
+        return 0;
+}
+
+/* Permitted caps survive the setresuid to a non-root uid; capset then trims them. */
+static int step_keep_caps(const struct s1_app *app, rk_error *err)
+{
+        if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                return rk_err_errno(err, negative_errno(), "PR_SET_KEEPCAPS");
+        return 0;
+}
+
+static int set_flag(cap_t caps, cap_flag_t flag, uint64_t mask)
+{
+        for (int c = 0; c < 64; c++) {
+                cap_value_t v = c;
+                if ((mask >> c & 1) && cap_set_flag(caps, flag, 1, &v, CAP_SET) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int step_capabilities(const struct s1_app *app, rk_error *err)
+{
+        int last = cap_last(err);
+        if (last < 0)
+                return last;
+        uint64_t k = kernel_mask(last);
+        cap_t caps = cap_init();
+        if (!caps)
+                return rk_err_errno(err, negative_errno(), "capset: cap_init");
+        int r = set_flag(caps, CAP_EFFECTIVE, app->cap_effective & k) < 0 ||
+                        set_flag(caps, CAP_PERMITTED, app->cap_permitted & k) < 0 ||
+                        set_flag(caps, CAP_INHERITABLE, app->cap_inheritable & k) < 0 ||
+                        cap_set_proc(caps) < 0
+                    ? rk_err_errno(err, negative_errno(), "capset")
+                    : 0;
+        cap_free(caps);
+        return r;
+}
+
+static int step_ambient_caps(const struct s1_app *app, rk_error *err)
+{
+        int last = cap_last(err);
+        if (last < 0)
+                return last;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+                return rk_err_errno(err, negative_errno(), "ambient capabilities: clear");
+        for (int c = 0; c <= last; c++)
+                if ((app->cap_ambient >> c & 1) &&
+                    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+                        return rk_err_errno(err, negative_errno(),
+                                            "ambient capabilities: cannot raise capability %d", c);
+        return 0;
+}
+
+static int step_no_new_privs(const struct s1_app *app, rk_error *err)
+{
+        if (app->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return rk_err_errno(err, negative_errno(), "PR_SET_NO_NEW_PRIVS");
         return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 #include "base/fileio.h"
@@ -345,24 +346,85 @@ static int get_mounts(const json_t *o, const char *ctx, struct s1_app *app, rk_e
         return 0;
 }
 
+/* ---- capabilities ---- */
+
+/* "CAP_X" as libcap knows it (upper case only: one spelling per capability), each once. */
+static int parse_cap_set(const json_t *o, const char *key, const char *ctx, uint64_t *out,
+                         rk_error *err)
+{
+        json_t *arr = NULL;
+        int r = rk_json_get_array(o, key, false, ctx, &arr, err);
+        if (r <= 0)
+                return r;
+        if (json_array_size(arr) > 64)
+                return rk_err(err, -E2BIG, "%s: \"%s\": more than 64 capabilities", ctx, key);
+        size_t i;
+        json_t *e;
+        char b[72];
+        json_array_foreach (arr, i, e) {
+                const char *n = json_string_value(e);
+                cap_value_t c = 0;
+                if (!n)
+                        return rk_err(err, -EBADMSG, "%s: \"%s\"[%zu] is not a string", ctx, key,
+                                      i);
+                if (strncmp(n, "CAP_", 4) != 0 || n[4] == 0 ||
+                    strspn(n + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(n + 4) ||
+                    cap_from_name(n, &c) < 0 || c < 0 || c > 63)
+                        return rk_err(err, -EBADMSG, "%s: \"%s\": '%s' is not a capability", ctx,
+                                      key, q(n, b));
+                if (*out & (UINT64_C(1) << c))
+                        return rk_err(err, -EBADMSG, "%s: \"%s\": '%s' is listed twice", ctx, key,
+                                      q(n, b));
+                *out |= UINT64_C(1) << c;
+        }
+        return 0;
+}
+
+static int get_caps(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        static const char *const keys[] = {"bounding",    "effective", "permitted",
+                                           "inheritable", "ambient",   NULL};
+        json_t *o = json_object_get(a, "capabilities");
+        if (!o)
+                return 0;
+        char c[160];
+        snprintf(c, sizeof(c), "%s: capabilities", ctx);
+        if (!json_is_object(o))
+                return rk_err(err, -EBADMSG, "%s: must be an object", c);
+        int r = check_keys(o, c, keys, err);
+        if (r >= 0)
+                r = parse_cap_set(o, "bounding", c, &app->cap_bounding, err);
+        if (r >= 0)
+                r = parse_cap_set(o, "effective", c, &app->cap_effective, err);
+        if (r >= 0)
+                r = parse_cap_set(o, "permitted", c, &app->cap_permitted, err);
+        if (r >= 0)
+                r = parse_cap_set(o, "inheritable", c, &app->cap_inheritable, err);
+        if (r >= 0)
+                r = parse_cap_set(o, "ambient", c, &app->cap_ambient, err);
+        if (r < 0)
+                return r;
+        /* What the kernel would refuse or silently drop, refused here with a clear message. */
+        if (app->cap_effective & ~app->cap_permitted)
+                return rk_err(err, -EBADMSG, "%s: effective is not a subset of permitted", c);
+        if ((app->cap_permitted | app->cap_inheritable) & ~app->cap_bounding)
+                return rk_err(err, -EBADMSG,
+                              "%s: permitted and inheritable must be subsets of bounding", c);
+        if (app->cap_ambient & ~(app->cap_permitted & app->cap_inheritable))
+                return rk_err(err, -EBADMSG,
+                              "%s: ambient must be a subset of permitted and inheritable", c);
+        return 0;
+}
+
 /* ---- apps ---- */
 
 static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
 {
-        static const char *const keys[] = {"name",
-                                           "image",
-                                           "tree",
-                                           "readOnlyRootFS",
-                                           "exec",
-                                           "env",
-                                           "uid",
-                                           "gid",
-                                           "supplementaryGids",
-                                           "workingDirectory",
-                                           "preStart",
-                                           "postStop",
-                                           "mounts",
-                                           NULL};
+        static const char *const keys[] = {
+            "name",     "image",    "tree",   "readOnlyRootFS",    "exec",
+            "env",      "uid",      "gid",    "supplementaryGids", "workingDirectory",
+            "preStart", "postStop", "mounts", "capabilities",      "noNewPrivileges",
+            NULL};
         char b[72];
         uint32_t uid = 0, gid = 0;
         int r = check_keys(a, ctx, keys, err);
@@ -396,6 +458,11 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
         app->working_dir = "/";
         if (r >= 0)
                 r = get_path(a, "workingDirectory", false, false, ctx, &app->working_dir, err);
+        if (r >= 0)
+                r = get_caps(a, ctx, app, err);
+        app->no_new_privs = true;
+        if (r >= 0)
+                r = rk_json_get_bool(a, "noNewPrivileges", false, ctx, &app->no_new_privs, err);
         return r < 0 ? r : 0;
 }
 

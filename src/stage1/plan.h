@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -55,6 +56,9 @@ struct s1_app {
         size_t n_pre_start, n_post_stop;
         struct s1_mount *mounts;
         size_t n_mounts;
+        /* Capability sets, bit n = capability n; absent in the plan: all empty. */
+        uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+        bool no_new_privs; /* absent: true */
 };
 
 struct s1_plan {

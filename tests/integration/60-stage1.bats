@@ -85,14 +85,30 @@ has_probe() {
 }
 
 # write_plan [FILTER [jq args...]]: the default one-app plan, edited by a jq filter.
+# Every capability this host lets us hold (its CapBnd), by name: the plans below give the app
+# all of them, so the mount, /dev and /proc defences are tested against a root app with every
+# capability, the worst case (the capability isolators are tested in 80-isolators.bats).
+ALL_CAP_NAMES=$(python3 -c '
+import json
+names = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID",
+ "SETUID", "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN",
+ "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE",
+ "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
+ "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+ "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ",
+ "PERFMON", "BPF", "CHECKPOINT_RESTORE"]
+bnd = int([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapBnd:")][0], 16)
+print(json.dumps(["CAP_" + n for i, n in enumerate(names) if bnd >> i & 1]))')
+
 write_plan() {
 	local filter=${1:-.}
 	shift || true
-	jq -n --arg tree "$TREE" --arg path "PATH=$AC_PATH" '{
+	jq -n --arg tree "$TREE" --arg path "PATH=$AC_PATH" --argjson caps "$ALL_CAP_NAMES" '{
 	  version: 1, uuid: "6f1c2a3e-1111-4222-8333-444455556666", hostname: "rkt-6f1c2a3e",
 	  net: "none",
 	  apps: [{name: "app", tree: $tree, exec: ["/bin/probe"],
-	          env: [$path, "AC_APP_NAME=app", "container=rkt"], uid: 0, gid: 0}]}' |
+	          env: [$path, "AC_APP_NAME=app", "container=rkt"], uid: 0, gid: 0,
+	          capabilities: {bounding: $caps, effective: $caps, permitted: $caps}}]}' |
 		jq "$@" "$filter" >"$POD/plan.json"
 	chmod 0600 "$POD/plan.json"
 }
@@ -150,6 +166,32 @@ mounts_under_pod() {
 	[ -z "$stderr" ]
 	[ -f "$POD/started/app" ]
 	[ "$(cat "$POD/status/app")" = 0 ]
+}
+
+@test "capabilities: a plan without them gives none; one stage1 cannot apply is fatal, naming the step" {
+	has_probe
+	write_plan 'del(.apps[0].capabilities)'
+	run_pod
+	[ "$status" -eq 0 ]
+	z=0000000000000000
+	[ "$(jq -r '[.CapBnd, .CapEff, .CapPrm, .CapInh, .CapAmb, .NoNewPrivs] | join(" ")' <<<"$output")" = "$z $z $z $z $z 1" ]
+	# root: execve makes permitted and effective the bounding set again (file caps of uid 0)
+	write_plan '.apps[0].noNewPrivileges = false | .apps[0].capabilities =
+	  {bounding: ["CAP_KILL", "CAP_NET_ADMIN"], permitted: ["CAP_KILL"], effective: ["CAP_KILL"]}'
+	run_pod
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.CapBnd, .CapEff, .CapPrm, .NoNewPrivs] | join(" ")' <<<"$output")" = "0000000000001020 0000000000001020 0000000000001020 0" ]
+	# a capability this host does not let us hold cannot be made permitted: capset fails
+	missing=$(python3 -c '
+bnd = int([l.split()[1] for l in open("/proc/self/status") if l.startswith("CapBnd:")][0], 16)
+print(next((i for i in range(41) if not bnd >> i & 1), ""))')
+	[ -n "$missing" ] || skip "this host holds every capability"
+	name=$(capsh --decode=$(printf '%x' $((1 << missing))) | sed 's/.*=//' | tr a-z A-Z)
+	write_plan '.apps[0].capabilities = {bounding: [$c], permitted: [$c]}' --arg c "$name"
+	run_pod
+	[ "$status" -eq 125 ]
+	grep -q "app 'app': capset" <<<"$stderr"
+	[ ! -f "$POD/started/app" ] || [ "$(cat "$POD/status/app")" = 125 ]
 }
 
 @test "the hostname is the plan's, /etc/hosts names it, and the net namespace has only lo, up" {

@@ -29,6 +29,7 @@
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -216,6 +217,10 @@ static int report(void)
  * userfaultfd, socket) only affect the child that makes them. */
 static long try_syscall(const char *name)
 {
+        if (!strcmp(name, "mount-fs")) /* EPERM without CAP_SYS_ADMIN, else ENODEV */
+                return mount("none", "/", "probe-no-such-fs", 0, NULL);
+        if (!strcmp(name, "mknod"))
+                return mknod("/probe-mknod-test", S_IFCHR | 0600, makedev(1, 3));
         if (!strcmp(name, "mount"))
                 return mount("none", "/nonexistent-probe-target", "tmpfs", 0, NULL);
         if (!strcmp(name, "umount2"))

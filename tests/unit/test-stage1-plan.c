@@ -32,7 +32,11 @@ static const char *const full_plan =
     "\"preStart\":[[\"/bin/pre\",\"a\"]],\"postStop\":[[\"/bin/post\"],[\"/bin/post2\"]],"
     "\"mounts\":[{\"source\":\"/srv/data\",\"target\":\"/data\",\"readOnly\":true,"
     "\"recursive\":true,\"kind\":\"host\"},{\"source\":\"/p/volumes/v\",\"target\":\"/dev/shm\","
-    "\"kind\":\"empty\"}]}]}";
+    "\"kind\":\"empty\"}],"
+    "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_NET_ADMIN\",\"CAP_KILL\"],"
+    "\"effective\":[\"CAP_NET_ADMIN\"],\"permitted\":[\"CAP_NET_ADMIN\"],"
+    "\"inheritable\":[\"CAP_NET_ADMIN\"],\"ambient\":[\"CAP_NET_ADMIN\"]},"
+    "\"noNewPrivileges\":false}]}";
 
 static json_t *base_plan(void)
 {
@@ -86,6 +90,10 @@ static void test_full_plan(void **state)
         assert_true(a->mounts[0].read_only && a->mounts[0].recursive);
         assert_int_equal(a->mounts[1].kind, S1_MOUNT_EMPTY);
         assert_false(a->mounts[1].read_only);
+        assert_true(a->cap_bounding == ((1u << 0) | (1u << 12) | (1u << 5)));
+        assert_true(a->cap_effective == (1u << 12) && a->cap_permitted == (1u << 12));
+        assert_true(a->cap_inheritable == (1u << 12) && a->cap_ambient == (1u << 12));
+        assert_false(a->no_new_privs);
         s1_plan_free(p);
 }
 
@@ -106,6 +114,10 @@ static void test_defaults(void **state)
         assert_int_equal(a->n_pre_start + a->n_post_stop, 0);
         assert_int_equal(a->mounts[0].kind, S1_MOUNT_HOST);
         assert_false(a->mounts[0].read_only || a->mounts[0].recursive);
+        /* no capabilities object: every set empty; no_new_privs on */
+        assert_true((a->cap_bounding | a->cap_effective | a->cap_permitted | a->cap_inheritable |
+                     a->cap_ambient) == 0);
+        assert_true(a->no_new_privs);
         s1_plan_free(p);
 }
 
@@ -116,6 +128,26 @@ struct reject {
 };
 
 static const struct reject rejects[] = {
+    /* capabilities and no_new_privs */
+    {NULL, "{\"capabilities\":[]}", NULL, "capabilities: must be an object"},
+    {NULL, "{\"capabilities\":{\"bounding\":[],\"extra\":[]}}", NULL, "unknown key \"extra\""},
+    {NULL, "{\"capabilities\":{\"bounding\":[\"cap_chown\"]}}", NULL,
+     "'cap_chown' is not a capability"},
+    {NULL, "{\"capabilities\":{\"bounding\":[\"CAP_NO_SUCH\"]}}", NULL,
+     "'CAP_NO_SUCH' is not a capability"},
+    {NULL, "{\"capabilities\":{\"bounding\":[\"CAP_\"]}}", NULL, "is not a capability"},
+    {NULL, "{\"capabilities\":{\"bounding\":[1]}}", NULL, "is not a string"},
+    {NULL, "{\"capabilities\":{\"bounding\":[\"CAP_KILL\",\"CAP_KILL\"]}}", NULL,
+     "'CAP_KILL' is listed twice"},
+    {NULL, "{\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"]}}", NULL,
+     "effective is not a subset of permitted"},
+    {NULL, "{\"capabilities\":{\"permitted\":[\"CAP_KILL\"]}}", NULL, "subsets of bounding"},
+    {NULL, "{\"capabilities\":{\"inheritable\":[\"CAP_KILL\"]}}", NULL, "subsets of bounding"},
+    {NULL,
+     "{\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"],"
+     "\"ambient\":[\"CAP_KILL\"]}}",
+     NULL, "ambient must be a subset of permitted and inheritable"},
+    {NULL, "{\"noNewPrivileges\":1}", NULL, "noNewPrivileges"},
     /* top level */
     {"{\"extra\":1}", NULL, NULL, "plan: unknown key \"extra\""},
     {"{\"version\":\"#delete\"}", NULL, NULL, "\"version\" is required"},

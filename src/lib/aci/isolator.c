@@ -112,6 +112,11 @@ int rk_capability_number(const char *name)
         return -EINVAL;
 }
 
+const char *rk_capability_name(int n)
+{
+        return n >= 0 && n <= RK_CAP_LAST ? cap_names[n] : NULL;
+}
+
 int rk_capability_validate(const char *name, const char *ctx, rk_error *err)
 {
         if (rk_capability_number(name) >= 0)

@@ -106,4 +106,6 @@ json_t *rk_isolators_to_json(const struct rk_isolators *l);
 int rk_capability_validate(const char *name, const char *ctx, rk_error *err);
 /* The capability's number (CAP_CHOWN = 0), or -EINVAL. */
 int rk_capability_number(const char *name);
+/* The "CAP_X" name of capability n, or NULL if n is out of range. */
+const char *rk_capability_name(int n);
 #define RK_CAP_LAST 40

@@ -13,6 +13,7 @@
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/path.h"
+#include "pod/caps.h"
 #include "pod/pod.h"
 
 #define ETC_FILE_MAX (4 << 20)     /* /etc/passwd, /etc/group of an image */
@@ -63,6 +64,8 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
                 free(a->working_dir);
                 rk_name_values_clear(&a->environment);
                 free(a->signature);
+                free(a->caps_retain);
+                free(a->caps_remove);
                 mount_opts_free(a->mounts, a->n_mounts);
         }
         free(o->apps);
@@ -705,6 +708,63 @@ static int set_str(json_t *app, const char *key, const char *v)
         return v && json_object_set_new(app, key, json_string(v)) < 0 ? -ENOMEM : 0;
 }
 
+/* Replace the isolators named drop1/drop2 in the app object by {"name": name, "value": value}
+ * (value is stolen; NULL: only drop). */
+static int replace_isolator(json_t *app, const char *drop1, const char *drop2, const char *name,
+                            json_t *value)
+{
+        json_t *old = json_object_get(app, "isolators"), *arr = json_array();
+        size_t i;
+        json_t *it;
+        int f = !arr;
+        json_array_foreach (old, i, it) {
+                const char *n = json_string_value(json_object_get(it, "name"));
+                if (f || (n && (!strcmp(n, drop1) || !strcmp(n, drop2))))
+                        continue;
+                f |= json_array_append(arr, it);
+        }
+        if (!f && name)
+                f |= json_array_append_new(arr,
+                                           json_pack("{s:s, s:O}", "name", name, "value", value));
+        json_decref(value);
+        if (!f)
+                f |= json_object_set(app, "isolators", arr);
+        json_decref(arr);
+        return f ? -ENOMEM : 0;
+}
+
+static json_t *caps_set_json(const char *list)
+{
+        json_t *set = json_array();
+        _cleanup_free_ char *dup = strdup(list);
+        char *save = NULL;
+        if (!set || !dup) {
+                json_decref(set);
+                return NULL;
+        }
+        for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+                json_array_append_new(set, json_string(t));
+        return json_pack("{s:o}", "set", set);
+}
+
+/* --caps-retain/--caps-remove replace the image's capability isolators; --no-new-privileges
+ * =false its no-new-privileges one. The pod manifest records what the app gets. */
+static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct rk_app_opts *ao)
+{
+        static const char ret[] = "os/linux/capabilities-retain-set",
+                          rem[] = "os/linux/capabilities-remove-set",
+                          nnp[] = "os/linux/no-new-privileges";
+        int r = 0;
+        if (ao->caps_retain || ao->caps_remove) {
+                const char *list = ao->caps_retain ? ao->caps_retain : ao->caps_remove;
+                json_t *v = caps_set_json(list);
+                r = v ? replace_isolator(app, ret, rem, ao->caps_retain ? ret : rem, v) : -ENOMEM;
+        }
+        if (r >= 0 && o->no_new_privs_off)
+                r = replace_isolator(app, nnp, nnp, nnp, json_false());
+        return r;
+}
+
 /* The image's app object with the flags applied. */
 static json_t *app_json(const struct rk_pod_opts *o, const struct rk_app_opts *ao,
                         const struct rk_image_manifest *m, const char *name, rk_error *err)
@@ -731,6 +791,8 @@ static json_t *app_json(const struct rk_pod_opts *o, const struct rk_app_opts *a
         }
         if (r >= 0)
                 r = set_environment(app, m, o, ao, err);
+        if (r >= 0 && isolator_flags(app, o, ao) < 0)
+                r = rk_err(err, -ENOMEM, "out of memory");
         if (r < 0) {
                 json_decref(app);
                 return NULL;
@@ -1152,6 +1214,15 @@ static int ids_json(struct planner *pl, int rootfd, const struct rk_pod_app *a, 
         if (!g || json_object_set_new(out, "uid", json_integer(uid)) < 0 ||
             json_object_set_new(out, "gid", json_integer(gid)) < 0 ||
             json_object_set_new(out, "supplementaryGids", g) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        struct rk_caps caps;
+        r = rk_caps_compute(&a->app->isolators, uid, pl->o->insecure_capabilities, &caps, pl->err);
+        if (r < 0)
+                return rk_err_prefix(pl->err, r, "app %s", a->name);
+        json_t *cj = rk_caps_to_json(&caps);
+        if (!cj || json_object_set_new(out, "capabilities", cj) < 0 ||
+            json_object_set_new(out, "noNewPrivileges",
+                                json_boolean(rk_caps_no_new_privs(&a->app->isolators))) < 0)
                 return rk_err(pl->err, -ENOMEM, "out of memory");
         return 0;
 }

@@ -195,6 +195,7 @@ struct rk_app_opts {
         char *signature;
         struct rk_mount_opt *mounts;
         size_t n_mounts;
+        char *caps_retain, *caps_remove; /* --caps-retain/--caps-remove: "CAP_X,..." or NULL */
 };
 
 struct rk_pod_opts {
@@ -211,6 +212,8 @@ struct rk_pod_opts {
         bool interactive;
         bool no_overlay;
         bool readonly_rootfs;             /* every app */
+        bool insecure_capabilities;       /* --insecure-options=capabilities: all caps */
+        bool no_new_privs_off;            /* --no-new-privileges=false */
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);

@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: Apache-2.0
+# Stage1 isolators: capability sets and no_new_privs, seen by the probe (tests/probe/probe.c)
+# from inside the app, and the attacks they stop (mount, raw sockets, mknod). Same images and
+# helpers as 70-pods.bats.
+
+load helpers
+
+DEFAULT_CAPS=00000000800405fb # CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP
+#                               NET_BIND_SERVICE SYS_CHROOT SETFCAP
+# "all": every capability rkt itself has (its bounding set; this host's may lack some)
+ALL_CAPS=$(awk '$1 == "CapBnd:" {print $2}' /proc/self/status)
+
+setup_file() {
+	local b=${RKT_BUILD:-build}
+	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
+	[ -x "$b/probe" ] || {
+		echo "no $b/probe: run 'make tests' first" >&2
+		return 1
+	}
+	local busybox
+	busybox=$(command -v busybox) || {
+		echo "busybox-static is needed" >&2
+		return 1
+	}
+	local l=$BATS_FILE_TMPDIR/layout
+	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc"
+	cp "$busybox" "$l/rootfs/bin/busybox"
+	cp "$b/probe" "$l/rootfs/bin/probe"
+	for a in sh true; do ln -s busybox "$l/rootfs/bin/$a"; done
+	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1001::/home/user:/bin/sh\n' >"$l/rootfs/etc/passwd"
+	printf 'root:x:0:\nusers:x:1001:\n' >"$l/rootfs/etc/group"
+	manifest example.com/probe '"exec":["/bin/probe"],"user":"0","group":"0"' >"$l/manifest"
+	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/probe.aci" >/dev/null
+	manifest example.com/user '"exec":["/bin/probe"],"user":"user","group":"users"' >"$l/manifest"
+	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/user.aci" >/dev/null
+	# image isolators: retain CAP_NET_ADMIN and CAP_SYS_TIME, no_new_privs off
+	manifest example.com/iso '"exec":["/bin/probe"],"user":"0","group":"0","isolators":[
+	  {"name":"os/linux/capabilities-retain-set","value":{"set":["CAP_NET_ADMIN","CAP_SYS_TIME"]}},
+	  {"name":"os/linux/no-new-privileges","value":false}]' >"$l/manifest"
+	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/iso.aci" >/dev/null
+}
+
+manifest() { # NAME APP_JSON_MEMBERS
+	cat <<JSON
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
+ "labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
+ "app":{$2}}
+JSON
+}
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	D=$T/data
+	B=${RKT_BUILD:-build}
+	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
+	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+	PROBE_ACI=$BATS_FILE_TMPDIR/probe.aci
+	USER_ACI=$BATS_FILE_TMPDIR/user.aci
+	ISO_ACI=$BATS_FILE_TMPDIR/iso.aci
+}
+
+teardown() {
+	[ -d "$D/pods" ] && "$RKT" --dir="$D" gc --grace-period=0s >/dev/null 2>&1 || true
+}
+
+G() { echo --dir="$D" --local-config="$T/lc" --system-config="$T/sc"; }
+rk() { rkt_run $(G) "$@"; }
+rki() { rkt_run $(G) --insecure-options=image "$@"; }
+
+fail_with() {
+	echo "$*" >&2
+	return 1
+}
+
+contains() { # haystack needle
+	case $1 in
+	*"$2"*) return 0 ;;
+	*) fail_with "expected '$2' in: $1" ;;
+	esac
+}
+
+json() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$output" "$1"
+}
+
+caps_are() { # BND EFF PRM INH AMB NNP
+	[ "$(json 'd["CapBnd"]')" = "$1" ] || fail_with "CapBnd $(json 'd["CapBnd"]') != $1"
+	[ "$(json 'd["CapEff"]')" = "$2" ] || fail_with "CapEff $(json 'd["CapEff"]') != $2"
+	[ "$(json 'd["CapPrm"]')" = "$3" ] || fail_with "CapPrm $(json 'd["CapPrm"]') != $3"
+	[ "$(json 'd["CapInh"]')" = "$4" ] || fail_with "CapInh $(json 'd["CapInh"]') != $4"
+	[ "$(json 'd["CapAmb"]')" = "$5" ] || fail_with "CapAmb $(json 'd["CapAmb"]') != $5"
+	[ "$(json 'd["NoNewPrivs"]')" = "$6" ] || fail_with "NoNewPrivs $(json 'd["NoNewPrivs"]') != $6"
+}
+
+Z=0000000000000000
+
+@test "a root app gets exactly the default 11 capabilities and no_new_privs" {
+	rki run "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	caps_are $DEFAULT_CAPS $DEFAULT_CAPS $DEFAULT_CAPS $Z $Z 1
+	contains "$stderr" "without seccomp, cgroup limits or user namespaces"
+	[[ $stderr != *capabilit* ]] || fail_with "unexpected capability warning: $stderr"
+}
+
+@test "a root app cannot mount, open raw sockets or mknod" {
+	rki run "$PROBE_ACI" --exec=/bin/probe -- syscall mount-fs socket mknod ---
+	[ "$status" -eq 0 ]
+	[ "$(json 'd["syscalls"]["mount-fs"]')" = EPERM ]
+	[ "$(json 'd["syscalls"]["socket"]')" = EPERM ]
+	[ "$(json 'd["syscalls"]["mknod"]')" = EPERM ]
+	# the oracle: with every capability the same calls pass the permission check
+	rki --insecure-options=image,capabilities run "$PROBE_ACI" --exec=/bin/probe -- syscall mount-fs socket mknod ---
+	[ "$status" -eq 0 ]
+	[ "$(json 'd["syscalls"]["mount-fs"]')" != EPERM ]
+	[ "$(json 'd["syscalls"]["socket"]')" != EPERM ]
+	[ "$(json 'd["syscalls"]["mknod"]')" != EPERM ]
+}
+
+@test "--caps-retain gives exactly that set; --caps-remove removes from the default" {
+	rki run "$PROBE_ACI" --caps-retain=CAP_NET_ADMIN
+	[ "$status" -eq 0 ]
+	caps_are 0000000000001000 0000000000001000 0000000000001000 $Z $Z 1
+	rki run "$PROBE_ACI" --caps-remove=CAP_CHOWN,CAP_KILL
+	[ "$status" -eq 0 ]
+	caps_are 00000000800405da 00000000800405da 00000000800405da $Z $Z 1
+}
+
+@test "image isolators: capabilities-retain-set and no-new-privileges false" {
+	rki run "$ISO_ACI"
+	[ "$status" -eq 0 ]
+	caps_are 0000000002001000 0000000002001000 0000000002001000 $Z $Z 0
+	# the flags replace the image's isolators
+	rki run "$ISO_ACI" --caps-remove=CAP_CHOWN
+	[ "$status" -eq 0 ]
+	caps_are 00000000800405fa 00000000800405fa 00000000800405fa $Z $Z 0
+}
+
+@test "retain and remove together, and unknown capability names, are errors" {
+	rki run "$PROBE_ACI" --caps-retain=CAP_CHOWN --caps-remove=CAP_KILL
+	[ "$status" -eq 2 ] # usage error
+	contains "$stderr" "--caps-retain and --caps-remove exclude each other"
+	rki run "$PROBE_ACI" --caps-retain=CAP_NET_ADMIN,CAP_NO_SUCH
+	[ "$status" -eq 2 ] # usage error
+	contains "$stderr" "CAP_NO_SUCH"
+	rki run "$PROBE_ACI" --caps-remove=chown
+	[ "$status" -eq 2 ] # usage error
+	contains "$stderr" "chown"
+	[ ! -d "$D/pods/run" ] || [ -z "$(ls -A "$D/pods/run")" ]
+}
+
+@test "a non-root app has no effective caps, the default bounding set; retain-set goes ambient" {
+	rki run "$USER_ACI"
+	[ "$status" -eq 0 ]
+	[ "$(json 'd["uid"]["effective"]')" = 1000 ]
+	caps_are $DEFAULT_CAPS $Z $Z $Z $Z 1
+	rki run "$USER_ACI" --caps-retain=CAP_NET_BIND_SERVICE
+	[ "$status" -eq 0 ]
+	caps_are 0000000000000400 0000000000000400 0000000000000400 0000000000000400 0000000000000400 1
+}
+
+@test "--insecure-options=capabilities grants every capability, with a warning and an audit record" {
+	rkt_run $(G) --insecure-options=image,capabilities run "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	caps_are $ALL_CAPS $ALL_CAPS $ALL_CAPS $Z $Z 1
+	contains "$stderr" "warning:"
+	contains "$stderr" "--insecure-options=capabilities"
+	rk audit list --event=run --format=json
+	contains "$output" '"capabilities":"all (insecure)"'
+}
+
+@test "--no-new-privileges=false turns no_new_privs off, with a warning and an audit record" {
+	rki run --no-new-privileges=false "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	caps_are $DEFAULT_CAPS $DEFAULT_CAPS $DEFAULT_CAPS $Z $Z 0
+	contains "$stderr" "warning:"
+	contains "$stderr" "--no-new-privileges=false"
+	rk audit list --event=run --format=json
+	contains "$output" '"noNewPrivileges":false'
+	rki run --no-new-privileges "$PROBE_ACI"
+	[ "$(json 'd["NoNewPrivs"]')" = 1 ]
+}
+
+@test "the plan carries the sets by name, and prepare + run-prepared applies them" {
+	rki prepare "$PROBE_ACI" --caps-retain=CAP_KILL
+	[ "$status" -eq 0 ]
+	uuid=$output
+	plan=$D/pods/prepared/$uuid/plan.json
+	run python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["apps"][0]; print(a["capabilities"]["bounding"], a["noNewPrivileges"])' "$plan"
+	[ "$output" = "['CAP_KILL'] True" ]
+	rk run-prepared "$uuid"
+	[ "$status" -eq 0 ]
+	caps_are 0000000000000020 0000000000000020 0000000000000020 $Z $Z 1
+}
