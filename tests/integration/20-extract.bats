@@ -13,6 +13,8 @@
 # classes exit 0 with the bit or xattr gone. If $RKT_BUILD/rkt has "image validate", it must
 # refuse the same archives with the same message.
 
+load helpers
+
 setup() {
 	ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	B=${RKT_BUILD:-build}
@@ -31,18 +33,6 @@ setup() {
 	touch -d @1000 "$T/sentinel" "$T/outside"
 	SENTINEL_STAT=$(stat -c '%i %s %Y %h %a %u' "$T/sentinel")
 	OUTSIDE_STAT=$(stat -c '%i %Y %h %a %u' "$T/outside")
-}
-
-fail_with() {
-	echo "$*" >&2
-	return 1
-}
-
-contains() { # haystack needle
-	case $1 in
-	*"$2"*) return 0 ;;
-	*) fail_with "expected '$2' in: $1" ;;
-	esac
 }
 
 # The escape oracle: nothing beside dest changed, nothing new appeared.

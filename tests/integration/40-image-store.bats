@@ -25,18 +25,6 @@ setup() {
 
 rk() { rkt_run --dir="$D" "$@"; }
 
-fail_with() {
-	echo "$*" >&2
-	return 1
-}
-
-contains() { # haystack needle
-	case $1 in
-	*"$2"*) return 0 ;;
-	*) fail_with "expected '$2' in: $1" ;;
-	esac
-}
-
 # build NAME VERSION [EXTRA_MANIFEST_JSON]: an image from a layout named after it; prints the
 # file. Files: /bin/hello, /etc/sub/file, /etc/<short name>.
 build() {

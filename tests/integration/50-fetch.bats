@@ -66,18 +66,6 @@ teardown() {
 	fi
 }
 
-fail_with() {
-	echo "$*" >&2
-	return 1
-}
-
-contains() { # haystack needle
-	case $1 in
-	*"$2"*) return 0 ;;
-	*) fail_with "expected '$2' in: $1" ;;
-	esac
-}
-
 fetch() { rkt_run "${G[@]}" fetch "$@"; }
 rk() { "$RKT" "${G[@]}" "$@"; }
 

@@ -40,14 +40,6 @@ setup_file() {
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/app.aci" >/dev/null
 }
 
-manifest() { # NAME APP_JSON_MEMBERS
-	cat <<JSON
-{"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
- "labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
- "app":{$2}}
-JSON
-}
-
 setup() {
 	T=$BATS_TEST_TMPDIR
 	D=$T/data
@@ -73,18 +65,6 @@ rkt_bg() { exec "$RKT" $(G) --insecure-options=image "$@"; }
 
 need_stage1() {
 	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1 yet: running a pod needs stage1"
-}
-
-fail_with() {
-	echo "$*" >&2
-	return 1
-}
-
-contains() { # haystack needle
-	case $1 in
-	*"$2"*) return 0 ;;
-	*) fail_with "expected '$2' in: $1" ;;
-	esac
 }
 
 # json EXPR: evaluates a Python expression over d = the JSON in $output

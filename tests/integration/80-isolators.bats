@@ -41,14 +41,6 @@ setup_file() {
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/iso.aci" >/dev/null
 }
 
-manifest() { # NAME APP_JSON_MEMBERS
-	cat <<JSON
-{"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
- "labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
- "app":{$2}}
-JSON
-}
-
 setup() {
 	T=$BATS_TEST_TMPDIR
 	D=$T/data
@@ -67,18 +59,6 @@ teardown() {
 G() { echo --dir="$D" --local-config="$T/lc" --system-config="$T/sc"; }
 rk() { rkt_run $(G) "$@"; }
 rki() { rkt_run $(G) --insecure-options=image "$@"; }
-
-fail_with() {
-	echo "$*" >&2
-	return 1
-}
-
-contains() { # haystack needle
-	case $1 in
-	*"$2"*) return 0 ;;
-	*) fail_with "expected '$2' in: $1" ;;
-	esac
-}
 
 json() {
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$output" "$1"

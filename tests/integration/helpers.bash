@@ -27,3 +27,26 @@ bats_require_minimum_version 1.5.0
 rkt_run() {
 	run --separate-stderr "$RKT" "$@"
 }
+
+# fail_with MESSAGE: print to stderr (shown by bats on failure) and fail.
+fail_with() {
+	echo "$*" >&2
+	return 1
+}
+
+# contains HAYSTACK NEEDLE: fail, showing both, unless NEEDLE is in HAYSTACK.
+contains() {
+	case $1 in
+	*"$2"*) return 0 ;;
+	*) fail_with "expected '$2' in: $1" ;;
+	esac
+}
+
+# manifest NAME APP_JSON_MEMBERS: an image manifest for linux/amd64, version 1.0.0.
+manifest() { # NAME APP_JSON_MEMBERS
+	cat <<JSON
+{"acKind":"ImageManifest","acVersion":"0.8.11","name":"$1",
+ "labels":[{"name":"version","value":"1.0.0"},{"name":"os","value":"linux"},{"name":"arch","value":"amd64"}],
+ "app":{$2}}
+JSON
+}
