@@ -92,6 +92,9 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The default seccomp profile is built into stage0 (.incbin in src/lib/pod/seccomp.c).
+$(BUILD)/src/lib/pod/seccomp.o: profiles/seccomp-default.json
+
 $(BUILD)/librkbase.a: $(BASE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 $(BUILD)/librkt.a: $(LIB_OBJ)

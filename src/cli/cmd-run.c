@@ -740,6 +740,8 @@ static int audit_pod(const struct rk_global *g, const char *event, const char *u
                 json_object_set_new(o, "insecure", json_string("image"));
         if (o && po && po->insecure_capabilities)
                 json_object_set_new(o, "capabilities", json_string("all (insecure)"));
+        if (o && po && po->insecure_seccomp)
+                json_object_set_new(o, "seccomp", json_string("off (insecure)"));
         if (o && po && po->no_new_privs_off)
                 json_object_set_new(o, "noNewPrivileges", json_false());
         r = o ? rk_audit_append(au, event, o, err) : rk_err(err, -ENOMEM, "out of memory");
@@ -824,12 +826,12 @@ out:
         return r < 0 ? (exec_status ? exec_status : failure) : RK_EXIT_OK;
 }
 
-/* Said on every run until the remaining isolators land: apps have a reduced capability set
- * and no_new_privs, but no seccomp filter, no cgroup limits and no user namespace. */
+/* Said on every run until the remaining isolators land: apps have a reduced capability set,
+ * no_new_privs and the default seccomp filter, but no cgroup limits and no user namespace. */
 static void warn_no_isolators(void)
 {
-        rk_log_warning("apps run without seccomp, cgroup limits or user namespaces (not "
-                       "implemented yet): a root app in this pod is only partly contained");
+        rk_log_warning("apps run without cgroup limits or user namespaces (not implemented "
+                       "yet): a root app in this pod is only partly contained");
 }
 
 /* Every run or prepare that relaxes a capability or no_new_privs default says so. */
@@ -837,6 +839,8 @@ static void warn_relaxed(const struct rk_pod_opts *o)
 {
         if (o->insecure_capabilities)
                 rk_log_warning("apps get every capability (--insecure-options=capabilities)");
+        if (o->insecure_seccomp)
+                rk_log_warning("apps run without a seccomp filter (--insecure-options=seccomp)");
         if (o->no_new_privs_off)
                 rk_log_warning("no_new_privs is off: apps may gain privileges through setuid "
                                "and file capabilities (--no-new-privileges=false)");
@@ -876,6 +880,7 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
                 rk_log_warning("image signature verification has been disabled "
                                "(--insecure-options=image)");
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
+        a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
         warn_relaxed(&a.o);
         if (mode == MODE_RUN)
                 warn_no_isolators();

@@ -6,12 +6,15 @@
  * found. */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "base/path.h"
@@ -59,8 +62,17 @@ static int step_landlock(const struct s1_app *app, rk_error *err)
 {
         return 0;
 }
+/* The filter stage0 compiled (read and checked against the plan's SHA-512 by s1_plan_load,
+ * before pivot_root), loaded with the raw syscall: no libseccomp at run time. */
 static int step_seccomp(const struct s1_app *app, rk_error *err)
 {
+        if (!app->seccomp_prog)
+                return 0;
+        struct sock_fprog prog = {.len = (unsigned short)(app->seccomp_len / 8),
+                                  .filter = app->seccomp_prog};
+        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+                return rk_err_errno(err, negative_errno(), "app %s: cannot load the seccomp filter",
+                                    app->name);
         return 0;
 }
 
@@ -225,6 +237,10 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
                 r = step_rlimits(app, &err);
         if (r >= 0)
                 r = step_selinux_label(app, &err);
+        /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go (the
+         * steps below only need syscalls the filter allows) */
+        if (r >= 0 && !app->no_new_privs)
+                r = step_seccomp(app, &err);
         if (r >= 0)
                 r = step_bounding_set(app, &err);
         if (r >= 0)
@@ -243,7 +259,7 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
                 r = step_landlock(app, &err);
         if (r >= 0)
                 r = step_close_fds(c, &err);
-        if (r >= 0)
+        if (r >= 0 && app->no_new_privs)
                 r = step_seccomp(app, &err); /* last: the steps above need their syscalls */
         if (r < 0)
                 fail(c, S1_EXIT_RUNTIME, &err);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "base/fileio.h"
+#include "base/hash.h"
 #include "base/json.h"
 #include "stage1/plan.h"
 
@@ -416,6 +417,80 @@ static int get_caps(const json_t *a, const char *ctx, struct s1_app *app, rk_err
         return 0;
 }
 
+/* ---- seccomp ---- */
+
+/* "seccomp": {"bpf": "seccomp/<file>.bpf", "sha512": "<128 lower-case hex>"} */
+static int get_seccomp(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        static const char *const keys[] = {"bpf", "sha512", NULL};
+        json_t *o = json_object_get(a, "seccomp");
+        if (!o)
+                return 0;
+        char c[160], b[72];
+        snprintf(c, sizeof(c), "%s: seccomp", ctx);
+        if (!json_is_object(o))
+                return rk_err(err, -EBADMSG, "%s: must be an object", c);
+        int r = check_keys(o, c, keys, err);
+        if (r >= 0)
+                r = rk_json_get_string(o, "bpf", true, c, &app->seccomp_bpf, err);
+        if (r >= 0)
+                r = rk_json_get_string(o, "sha512", true, c, &app->seccomp_sha512, err);
+        if (r < 0)
+                return r;
+        const char *f = app->seccomp_bpf + strlen("seccomp/");
+        size_t n = strlen(app->seccomp_bpf);
+        if (strncmp(app->seccomp_bpf, "seccomp/", 8) || n <= 12 || n > 8 + S1_MAX_NAME + 4 ||
+            strcmp(app->seccomp_bpf + n - 4, ".bpf") || f[0] == '.' ||
+            strspn(f, "abcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(f))
+                return rk_err(err, -EBADMSG, "%s: bpf '%s' is not seccomp/<name>.bpf", c,
+                              q(app->seccomp_bpf, b));
+        if (strlen(app->seccomp_sha512) != 128 ||
+            strspn(app->seccomp_sha512, "0123456789abcdef") != 128)
+                return rk_err(err, -EBADMSG, "%s: sha512 is not 128 lower-case hex digits", c);
+        return 0;
+}
+
+/* Read the app's filter from the pod dir (a regular file of ours, not writable by others)
+ * and check it against the plan's SHA-512: what stage1 loads is what stage0 compiled. */
+static int load_seccomp(int pod_fd, struct s1_app *app, rk_error *err)
+{
+        if (!app->seccomp_bpf)
+                return 0;
+        _cleanup_close_ int dfd =
+            openat(pod_fd, "seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_close_ int fd =
+            dfd < 0 ? -1 : openat(dfd, app->seccomp_bpf + 8, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return rk_err_errno(err, negative_errno(), "app %s: cannot open %s", app->name,
+                                    app->seccomp_bpf);
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+                return rk_err(err, -EPERM,
+                              "app %s: %s must be a regular file owned by uid %u, mode 0600",
+                              app->name, app->seccomp_bpf, (unsigned)geteuid());
+        char *buf = NULL;
+        size_t len = 0;
+        int r = rk_read_fd_capped(fd, app->seccomp_bpf, S1_MAX_BPF_BYTES, &buf, &len, err);
+        if (r < 0)
+                return rk_err_prefix(err, r, "app %s", app->name);
+        char hex[RK_SHA512_HEX_LEN + 1];
+        r = rk_sha512_buf_hex(buf, len, hex, err);
+        if (r >= 0 && strcmp(hex, app->seccomp_sha512))
+                r = rk_err(err, -EBADMSG,
+                           "app %s: %s does not have the SHA-512 the plan names (modified?)",
+                           app->name, app->seccomp_bpf);
+        if (r >= 0 && (len == 0 || len % 8))
+                r = rk_err(err, -EBADMSG, "app %s: %s is not a BPF program (%zu bytes)", app->name,
+                           app->seccomp_bpf, len);
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        app->seccomp_prog = buf;
+        app->seccomp_len = len;
+        return 0;
+}
+
 /* ---- apps ---- */
 
 static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
@@ -424,7 +499,7 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
             "name",     "image",    "tree",   "readOnlyRootFS",    "exec",
             "env",      "uid",      "gid",    "supplementaryGids", "workingDirectory",
             "preStart", "postStop", "mounts", "capabilities",      "noNewPrivileges",
-            NULL};
+            "seccomp",  NULL};
         char b[72];
         uint32_t uid = 0, gid = 0;
         int r = check_keys(a, ctx, keys, err);
@@ -463,6 +538,8 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
         app->no_new_privs = true;
         if (r >= 0)
                 r = rk_json_get_bool(a, "noNewPrivileges", false, ctx, &app->no_new_privs, err);
+        if (r >= 0)
+                r = get_seccomp(a, ctx, app, err);
         return r < 0 ? r : 0;
 }
 
@@ -590,7 +667,14 @@ int s1_plan_load(int pod_fd, struct s1_plan **ret, rk_error *err)
         int r = rk_read_fd_capped(fd, "plan.json", S1_PLAN_MAX_BYTES, &buf, &len, err);
         if (r < 0)
                 return r;
-        return s1_plan_parse(buf, len, ret, err);
+        _cleanup_(s1_plan_freep) struct s1_plan *p = NULL;
+        r = s1_plan_parse(buf, len, &p, err);
+        for (size_t i = 0; r >= 0 && i < p->n_apps; i++)
+                r = load_seccomp(pod_fd, &p->apps[i], err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
 }
 
 static void argv_free(struct s1_argv *a)
@@ -614,6 +698,7 @@ struct s1_plan *s1_plan_free(struct s1_plan *p)
                 free(a->pre_start);
                 free(a->post_stop);
                 free(a->mounts);
+                free(a->seccomp_prog);
         }
         free(p->apps);
         json_decref(p->root);

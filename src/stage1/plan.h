@@ -23,6 +23,7 @@
 #define S1_MAX_MOUNTS     128
 #define S1_MAX_NAME       128
 #define S1_MAX_HOSTNAME   63
+#define S1_MAX_BPF_BYTES  (4096u * 8)   /* the kernel's BPF_MAXINSNS */
 #define S1_MAX_ARG_BYTES  (128u * 1024) /* the kernel's MAX_ARG_STRLEN */
 
 enum s1_net { S1_NET_NONE, S1_NET_HOST };
@@ -59,6 +60,11 @@ struct s1_app {
         /* Capability sets, bit n = capability n; absent in the plan: all empty. */
         uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
         bool no_new_privs; /* absent: true */
+        /* The seccomp filter: its file in the pod dir and the SHA-512 hex it must have; absent
+         * (--insecure-options=seccomp): NULL. s1_plan_load reads and checks it into prog. */
+        const char *seccomp_bpf, *seccomp_sha512;
+        void *seccomp_prog;
+        size_t seccomp_len; /* bytes, a multiple of 8 (struct sock_filter) */
 };
 
 struct s1_plan {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: Apache-2.0
-# Stage1 isolators: capability sets and no_new_privs, seen by the probe (tests/probe/probe.c)
+# Stage1 isolators: capability sets, no_new_privs and the default seccomp filter, seen by the probe (tests/probe/probe.c)
 # from inside the app, and the attacks they stop (mount, raw sockets, mknod). Same images and
 # helpers as 70-pods.bats.
 
@@ -79,7 +79,8 @@ Z=0000000000000000
 	rki run "$PROBE_ACI"
 	[ "$status" -eq 0 ]
 	caps_are $DEFAULT_CAPS $DEFAULT_CAPS $DEFAULT_CAPS $Z $Z 1
-	contains "$stderr" "without seccomp, cgroup limits or user namespaces"
+	contains "$stderr" "without cgroup limits or user namespaces"
+	[[ $stderr != *seccomp* ]] || fail_with "unexpected seccomp warning: $stderr"
 	[[ $stderr != *capabilit* ]] || fail_with "unexpected capability warning: $stderr"
 }
 
@@ -90,7 +91,7 @@ Z=0000000000000000
 	[ "$(json 'd["syscalls"]["socket"]')" = EPERM ]
 	[ "$(json 'd["syscalls"]["mknod"]')" = EPERM ]
 	# the oracle: with every capability the same calls pass the permission check
-	rki --insecure-options=image,capabilities run "$PROBE_ACI" --exec=/bin/probe -- syscall mount-fs socket mknod ---
+	rki --insecure-options=image,capabilities,seccomp run "$PROBE_ACI" --exec=/bin/probe -- syscall mount-fs socket mknod ---
 	[ "$status" -eq 0 ]
 	[ "$(json 'd["syscalls"]["mount-fs"]')" != EPERM ]
 	[ "$(json 'd["syscalls"]["socket"]')" != EPERM ]
@@ -171,4 +172,69 @@ Z=0000000000000000
 	rk run-prepared "$uuid"
 	[ "$status" -eq 0 ]
 	caps_are 0000000000000020 0000000000000020 0000000000000020 $Z $Z 1
+}
+
+# ---- seccomp (profiles/seccomp-default.json) ----
+
+@test "apps run under one seccomp filter: dangerous calls get EPERM, unlisted ones ENOSYS" {
+	rki --insecure-options=image,capabilities run "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	[ "$(json 'd["Seccomp"]')" = 2 ] || fail_with "Seccomp $(json 'd["Seccomp"]') != 2"
+	[ "$(json 'd["Seccomp_filters"]')" = 1 ] || fail_with "Seccomp_filters $(json 'd["Seccomp_filters"]')"
+	# every capability, so only the filter can refuse these
+	local calls="keyctl add_key bpf io_uring_setup userfaultfd ptrace unshare kexec_load reboot setns pivot_root mount-fs init_module open_by_handle_at perf_event_open swapon"
+	rki --insecure-options=image,capabilities run "$PROBE_ACI" --exec=/bin/probe -- syscall $calls syslog clone3 ---
+	[ "$status" -eq 0 ]
+	for c in $calls; do
+		[ "$(json "d['syscalls']['$c']")" = EPERM ] || fail_with "$c: $(json "d['syscalls']['$c']") (want EPERM): $output"
+	done
+	[ "$(json 'd["syscalls"]["syslog"]')" = ENOSYS ] || fail_with "syslog: $output"
+	[ "$(json 'd["syscalls"]["clone3"]')" = ENOSYS ] || fail_with "clone3: $output"
+	# the oracle: without the filter the same calls get past it
+	rki --insecure-options=image,capabilities,seccomp run "$PROBE_ACI" --exec=/bin/probe -- syscall $calls syslog clone3 ---
+	[ "$status" -eq 0 ]
+	for c in keyctl bpf userfaultfd unshare syslog clone3; do # kexec_load: ENOSYS on kernels without kexec
+		local v
+		v=$(json "d['syscalls']['$c']")
+		[ "$v" != EPERM ] && [ "$v" != ENOSYS ] || fail_with "$c without the filter: $v"
+	done
+}
+
+@test "ordinary programs work under the filter" {
+	rki run "$PROBE_ACI" --exec=/bin/sh -- -c 'ls / >/dev/null && cat /etc/passwd && sleep 0 && id && echo done' ---
+	[ "$status" -eq 0 ] || fail_with "status $status: $output $stderr"
+	contains "$output" "root:x:0:0"
+	contains "$output" "uid=0"
+	contains "$output" "done"
+}
+
+@test "--insecure-options=seccomp runs without a filter, with a warning and an audit record" {
+	rki --insecure-options=image,seccomp run "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	[ "$(json 'd["Seccomp"]')" = 0 ] || fail_with "Seccomp $(json 'd["Seccomp"]') != 0"
+	contains "$stderr" "without a seccomp filter (--insecure-options=seccomp)"
+	rk audit list --event=run --format=json
+	contains "$output" '"seccomp":"off (insecure)"'
+}
+
+@test "the filter is compiled once into the cache; a tampered filter in the pod is refused" {
+	rki prepare "$PROBE_ACI"
+	[ "$status" -eq 0 ] || fail_with "$stderr"
+	local uuid=$output pod=$D/pods/prepared/$output
+	local bpf=("$D"/cas/seccomp/*.bpf)
+	[ "${#bpf[@]}" -eq 1 ] && [ -s "${bpf[0]}" ] || fail_with "cache: ${bpf[*]}"
+	cmp "${bpf[0]}" "$pod/seccomp/probe.bpf" || fail_with "the pod's filter is not the cached one"
+	python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["apps"][0]["seccomp"]; assert a["bpf"]=="seccomp/probe.bpf" and len(a["sha512"])==128, a' "$pod/plan.json"
+	# a second prepare reuses the cached file (same inode: not rewritten)
+	local ino
+	ino=$(stat -c %i "${bpf[0]}")
+	rki prepare "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %i "${bpf[0]}")" = "$ino" ] || fail_with "the cache was rewritten"
+	# turn the last instruction (RET ALLOW/ERRNO) into something else: the hash no longer matches
+	printf '\x06\x00\x00\x00\x00\x00\xff\x7f' | dd of="$pod/seccomp/probe.bpf" bs=1 seek=0 conv=notrunc 2>/dev/null
+	rk run-prepared "$uuid"
+	[ "$status" -eq 125 ] || fail_with "status $status: $stderr"
+	contains "$stderr" "app probe"
+	contains "$stderr" "SHA-512"
 }

@@ -148,6 +148,35 @@ static const struct reject rejects[] = {
      "\"ambient\":[\"CAP_KILL\"]}}",
      NULL, "ambient must be a subset of permitted and inheritable"},
     {NULL, "{\"noNewPrivileges\":1}", NULL, "noNewPrivileges"},
+    /* seccomp */
+    {NULL, "{\"seccomp\":\"seccomp/app.bpf\"}", NULL, "seccomp: must be an object"},
+    {NULL, "{\"seccomp\":{\"bpf\":\"seccomp/app.bpf\"}}", NULL, "\"sha512\" is required"},
+    {NULL,
+     "{\"seccomp\":{\"bpf\":\"seccomp/"
+     "app.bpf\",\"sha512\":"
+     "\"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000\",\"x\":1}}",
+     NULL, "unknown key \"x\""},
+    {NULL,
+     "{\"seccomp\":{\"bpf\":\"seccomp/../"
+     "plan.bpf\",\"sha512\":"
+     "\"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000\"}}",
+     NULL, "is not seccomp/<name>.bpf"},
+    {NULL,
+     "{\"seccomp\":{\"bpf\":\"/etc/"
+     "app.bpf\",\"sha512\":"
+     "\"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000\"}}",
+     NULL, "is not seccomp/<name>.bpf"},
+    {NULL,
+     "{\"seccomp\":{\"bpf\":\"seccomp/a/"
+     "b.bpf\",\"sha512\":"
+     "\"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+     "0000000000000000000000000000000000000\"}}",
+     NULL, "is not seccomp/<name>.bpf"},
+    {NULL, "{\"seccomp\":{\"bpf\":\"seccomp/app.bpf\",\"sha512\":\"ABC\"}}", NULL,
+     "128 lower-case hex"},
     /* top level */
     {"{\"extra\":1}", NULL, NULL, "plan: unknown key \"extra\""},
     {"{\"version\":\"#delete\"}", NULL, NULL, "\"version\" is required"},
@@ -472,13 +501,59 @@ static void test_load(void **state)
         rmdir(dir);
 }
 
+/* The filter is read from the pod dir and must have the plan's SHA-512. */
+static void test_load_seccomp(void **state)
+{
+        static const char bpf[8] = {6, 0, 0, 0, 0, 0, 0xff, 0x7f}; /* RET ALLOW */
+        char dir[] = "/tmp/test-stage1-plan-XXXXXX", hex[RK_SHA512_HEX_LEN + 1];
+        assert_non_null(mkdtemp(dir));
+        int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        rk_error err = RK_ERROR_INIT;
+        assert_int_equal(rk_sha512_buf_hex(bpf, sizeof(bpf), hex, &err), 0);
+        json_t *doc = base_plan();
+        json_t *app = json_array_get(json_object_get(doc, "apps"), 0);
+        json_object_set_new(app, "seccomp",
+                            json_pack("{s:s, s:s}", "bpf", "seccomp/app.bpf", "sha512", hex));
+        char *text = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        int fd = openat(dfd, "plan.json", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(rk_write_all(fd, text, strlen(text)), 0);
+        close(fd);
+        free(text);
+        struct s1_plan *p = NULL;
+        assert_int_equal(s1_plan_load(dfd, &p, &err), -ENOENT); /* no filter file */
+        assert_null(p);
+        assert_int_equal(mkdirat(dfd, "seccomp", 0700), 0);
+        fd = openat(dfd, "seccomp/app.bpf", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(rk_write_all(fd, bpf, sizeof(bpf)), 0);
+        assert_int_equal(s1_plan_load(dfd, &p, &err), 0);
+        assert_int_equal(p->apps[0].seccomp_len, 8);
+        assert_memory_equal(p->apps[0].seccomp_prog, bpf, 8);
+        p = s1_plan_free(p);
+        /* one byte more: not the filter the plan names */
+        assert_int_equal(rk_write_all(fd, bpf, 1), 0);
+        close(fd);
+        assert_int_equal(s1_plan_load(dfd, &p, &err), -EBADMSG);
+        assert_non_null(strstr(err.msg, "app app: seccomp/app.bpf does not have the SHA-512"));
+        assert_null(p);
+        unlinkat(dfd, "seccomp/app.bpf", 0);
+        unlinkat(dfd, "seccomp", AT_REMOVEDIR);
+        unlinkat(dfd, "plan.json", 0);
+        close(dfd);
+        rmdir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_full_plan),  cmocka_unit_test(test_defaults),
-            cmocka_unit_test(test_rejections), cmocka_unit_test(test_documents),
-            cmocka_unit_test(test_apps_rules), cmocka_unit_test(test_mount_overlaps),
-            cmocka_unit_test(test_limits),     cmocka_unit_test(test_load),
+            cmocka_unit_test(test_full_plan),    cmocka_unit_test(test_defaults),
+            cmocka_unit_test(test_rejections),   cmocka_unit_test(test_documents),
+            cmocka_unit_test(test_apps_rules),   cmocka_unit_test(test_mount_overlaps),
+            cmocka_unit_test(test_limits),       cmocka_unit_test(test_load),
+            cmocka_unit_test(test_load_seccomp),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 
 #include "base/fileio.h"
+#include "base/hash.h"
 #include "base/json.h"
 #include "base/path.h"
 #include "pod/caps.h"
 #include "pod/pod.h"
+#include "pod/seccomp.h"
 
 #define ETC_FILE_MAX (4 << 20)     /* /etc/passwd, /etc/group of an image */
 #define ID_MAX       4294967294ULL /* (uid_t)-1 means "unchanged" to setresuid */
@@ -977,6 +979,9 @@ struct planner {
         int *exec_status;
         rk_error *err;
         int volfd; /* <pod>/volumes, created on first use */
+        void *bpf; /* the default seccomp filter, from the cache on first use */
+        size_t bpf_len;
+        char bpf_sha512[RK_SHA512_HEX_LEN + 1];
 };
 
 static const struct rk_volume *find_volume(const struct rk_pod_manifest *m,
@@ -1227,6 +1232,43 @@ static int ids_json(struct planner *pl, int rootfd, const struct rk_pod_app *a, 
         return 0;
 }
 
+/* seccomp/<app>.bpf in the pod ('/' of an AC Name becomes '_', which a name cannot hold) and
+ * "seccomp": {"bpf": that path, "sha512": hex of the filter} in the app's plan. */
+static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
+{
+        if (pl->o->insecure_seccomp)
+                return 0;
+        int r = 0;
+        if (!pl->bpf) {
+                r = rk_seccomp_cached(rk_pods_data_dir(pl->pod->pods), rk_seccomp_default_profile,
+                                      rk_seccomp_default_profile_len(), &pl->bpf, &pl->bpf_len,
+                                      pl->err);
+                if (r >= 0)
+                        r = rk_sha512_buf_hex(pl->bpf, pl->bpf_len, pl->bpf_sha512, pl->err);
+                if (r < 0)
+                        return r;
+        }
+        if (mkdirat(pl->pod->fd, "seccomp", 0700) < 0 && errno != EEXIST)
+                return rk_err_errno(pl->err, negative_errno(), "pod: cannot create seccomp/");
+        char rel[PATH_MAX];
+        snprintf(rel, sizeof(rel), "seccomp/%s.bpf", a->name);
+        for (char *p = rel + strlen("seccomp/"); *p; p++)
+                if (*p == '/')
+                        *p = '_';
+        _cleanup_close_ int dfd =
+            openat(pl->pod->fd, "seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return rk_err_errno(pl->err, negative_errno(), "pod: cannot open seccomp/");
+        r = rk_write_file_atomic_at(dfd, rel + strlen("seccomp/"), pl->bpf, pl->bpf_len, 0600,
+                                    pl->err);
+        if (r < 0)
+                return rk_err_prefix(pl->err, r, "app %s", a->name);
+        json_t *sj = json_pack("{s:s, s:s}", "bpf", rel, "sha512", pl->bpf_sha512);
+        if (!sj || json_object_set_new(out, "seccomp", sj) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 /* The tree's rootfs: opened through the store (it must be completely rendered), and its path
  * checked to be that same directory. */
 static int open_rootfs(struct planner *pl, struct rk_store *s, const char *tree_id, char *path,
@@ -1293,6 +1335,8 @@ static json_t *app_plan(struct planner *pl, struct rk_store *s, const struct rk_
                 r = rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0)
                 r = ids_json(pl, rootfd, a, out);
+        if (r >= 0)
+                r = seccomp_json(pl, a, out);
         if (r >= 0)
                 r = handlers_json(pl, rootfd, env_path(env, n_env), cwd, a, out);
         if (r >= 0 &&
@@ -1422,6 +1466,7 @@ int rk_pod_prepare(struct rk_pod *pod, struct rk_store *s, const struct rk_pod_o
                 rk_pods_unlock_prepare(pod->pods);
         }
         safe_close(pl.volfd);
+        free(pl.bpf);
         rk_pod_manifest_free(m);
         if (r < 0 && err)
                 *err = e;

@@ -214,6 +214,7 @@ struct rk_pod_opts {
         bool readonly_rootfs;             /* every app */
         bool insecure_capabilities;       /* --insecure-options=capabilities: all caps */
         bool no_new_privs_off;            /* --no-new-privileges=false */
+        bool insecure_seccomp;            /* --insecure-options=seccomp: no filter */
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);
