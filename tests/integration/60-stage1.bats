@@ -656,9 +656,14 @@ print(next((i for i in range(41) if not bnd >> i & 1), ""))')
 		# The init (PR_SET_PDEATHSIG) and with it every process of the pod go too.
 		if [ -e "$POD/pid" ]; then
 			init=$(cat "$POD/pid")
-			for _ in $(seq 200); do [ -e "/proc/$init" ] || break; sleep 0.01; done
+			# (up to 10 s: the kernel tears a PID namespace down asynchronously, slower under load)
+			for _ in $(seq 1000); do [ -e "/proc/$init" ] || break; sleep 0.01; done
 			[ ! -e "/proc/$init" ] || grep -q '^State:.*Z' "/proc/$init/status"
 		fi
+		for _ in $(seq 1000); do
+			[ -n "$(pgrep -f 'sleep 30' | xargs -r -I{} readlink /proc/{}/cwd | grep -F "$POD")" ] || break
+			sleep 0.01
+		done
 		! pgrep -f 'sleep 30' >/dev/null || [ -z "$(pgrep -f 'sleep 30' | xargs -r -I{} readlink /proc/{}/cwd | grep -F "$POD")" ]
 		flock -n "$POD" true
 		run "$STAGE1" gc --pod-dir="$POD"
