@@ -85,3 +85,9 @@ void rk_err_sanitize(rk_error *err);
 
 /* "image manifest 'x.aci'" */
 void rk_doc_label(char *buf, size_t size, const char *kind, const char *what);
+
+#define RK_DOC_LABEL_MAX 160
+/* Shared first step of both manifest parsers: label the document ("image manifest 'x'"),
+ * parse it with rk_json_parse (RK_MANIFEST_MAX, duplicate keys refused), require an object. */
+int rk_manifest_doc(const char *kind, const char *what, const void *buf, size_t len,
+                    char label[RK_DOC_LABEL_MAX], json_t **ret, rk_error *err);

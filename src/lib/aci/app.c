@@ -170,6 +170,26 @@ void rk_doc_label(char *buf, size_t size, const char *kind, const char *what)
                 snprintf(buf, size, "%s", kind);
 }
 
+int rk_manifest_doc(const char *kind, const char *what, const void *buf, size_t len,
+                    char label[RK_DOC_LABEL_MAX], json_t **ret, rk_error *err)
+{
+        json_t *doc = NULL;
+        rk_doc_label(label, RK_DOC_LABEL_MAX, kind, what);
+        int r = rk_json_parse(label, buf, len, RK_MANIFEST_MAX, &doc, err);
+        if (r < 0) {
+                rk_err_sanitize(err);
+                return r;
+        }
+        if (!json_is_object(doc)) {
+                r = rk_err(err, -EBADMSG, "%s: must be a JSON object, not %s", label,
+                           rk_json_type_name(doc));
+                json_decref(doc);
+                return r;
+        }
+        *ret = doc;
+        return 0;
+}
+
 void rk_err_sanitize(rk_error *err)
 {
         char out[sizeof(err->msg)];

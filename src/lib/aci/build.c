@@ -311,39 +311,15 @@ static int add_dir(struct builder *b, int fd, const char *path, int depth)
                 return r;
         b->stats.dirs++;
 
-        int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return rk_err_errno(b->err, negative_errno(), "'%s': cannot open", path);
-        _cleanup_closedir_ DIR *d = fdopendir(dfd);
-        if (!d) {
-                (void)close(dfd);
-                return rk_err_errno(b->err, negative_errno(), "'%s': cannot list", path);
-        }
+        /* Bytewise order: independent of locale and of the filesystem's readdir order. */
         char **names = NULL;
         size_t n = 0;
-        struct dirent *de;
-        r = 0;
-        while ((de = readdir(d))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                char **t = realloc(names, (n + 1) * sizeof(*names));
-                if (!t || !(t[n] = strdup(de->d_name))) {
-                        names = t ?: names;
-                        r = rk_err(b->err, -ENOMEM, "out of memory");
-                        break;
-                }
-                names = t;
-                n++;
-        }
-        /* Bytewise order: independent of locale and of the filesystem's readdir order. */
-        if (r == 0 && n)
-                qsort(names, n, sizeof(*names), cmp_str);
-        for (size_t i = 0; i < n; i++) {
-                if (r == 0)
-                        r = add_child(b, dirfd(d), names[i], path, depth);
-                free(names[i]);
-        }
-        free(names);
+        r = rk_dir_names(fd, true, &names, &n);
+        if (r < 0)
+                return rk_err_errno(b->err, r, "'%s': cannot list", path);
+        for (size_t i = 0; i < n && r >= 0; i++)
+                r = add_child(b, fd, names[i], path, depth);
+        rk_strv_free(names, n);
         return r;
 }
 

@@ -6,8 +6,6 @@
 #include "aci/manifest.h"
 #include "base/json.h"
 
-#define DOC_LABEL_MAX 160
-
 DEFINE_CLEANUP(struct rk_image_manifest *, rk_image_manifest_free)
 
 struct rk_image_manifest *rk_image_manifest_free(struct rk_image_manifest *m)
@@ -166,20 +164,14 @@ int rk_image_manifest_parse(const char *what, const void *buf, size_t len,
                             struct rk_image_manifest **ret, rk_error *err)
 {
         rk_error local = RK_ERROR_INIT;
-        char label[DOC_LABEL_MAX];
+        char label[RK_DOC_LABEL_MAX];
         _cleanup_json_ json_t *doc = NULL;
 
         if (!err)
                 err = &local;
-        rk_doc_label(label, sizeof(label), "image manifest", what);
-        int r = rk_json_parse(label, buf, len, RK_MANIFEST_MAX, &doc, err);
-        if (r < 0) {
-                rk_err_sanitize(err);
+        int r = rk_manifest_doc("image manifest", what, buf, len, label, &doc, err);
+        if (r < 0)
                 return r;
-        }
-        if (!json_is_object(doc))
-                return rk_err(err, -EBADMSG, "%s: must be a JSON object, not %s", label,
-                              rk_json_type_name(doc));
         _cleanup_(rk_image_manifest_freep) struct rk_image_manifest *m = calloc(1, sizeof(*m));
         if (!m)
                 return rk_err(err, -ENOMEM, "%s: out of memory", label);

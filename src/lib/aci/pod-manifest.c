@@ -7,7 +7,6 @@
 #include "aci/manifest.h"
 #include "base/json.h"
 
-#define DOC_LABEL_MAX 160
 #define UID_MAX_VALUE 4294967294LL /* (uid_t)-1 is "unchanged" to chown and setresuid */
 
 DEFINE_CLEANUP(struct rk_pod_manifest *, rk_pod_manifest_free)
@@ -509,20 +508,14 @@ int rk_pod_manifest_parse(const char *what, const void *buf, size_t len,
                           struct rk_pod_manifest **ret, rk_error *err)
 {
         rk_error local = RK_ERROR_INIT;
-        char label[DOC_LABEL_MAX];
+        char label[RK_DOC_LABEL_MAX];
         _cleanup_json_ json_t *doc = NULL;
 
         if (!err)
                 err = &local;
-        rk_doc_label(label, sizeof(label), "pod manifest", what);
-        int r = rk_json_parse(label, buf, len, RK_MANIFEST_MAX, &doc, err);
-        if (r < 0) {
-                rk_err_sanitize(err);
+        int r = rk_manifest_doc("pod manifest", what, buf, len, label, &doc, err);
+        if (r < 0)
                 return r;
-        }
-        if (!json_is_object(doc))
-                return rk_err(err, -EBADMSG, "%s: must be a JSON object, not %s", label,
-                              rk_json_type_name(doc));
         _cleanup_(rk_pod_manifest_freep) struct rk_pod_manifest *m = calloc(1, sizeof(*m));
         if (!m)
                 return rk_err(err, -ENOMEM, "%s: out of memory", label);

@@ -182,3 +182,59 @@ int rk_rm_rf_at(int dirfd, const char *name, rk_error *err)
                 return rk_err_errno(err, negative_errno(), "cannot remove '%s'", name);
         return 0;
 }
+
+void rk_strv_free(char **v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rk_dir_names(int dirfd, bool sort, char ***ret, size_t *ret_n)
+{
+        int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = d >= 0 ? fdopendir(d) : NULL;
+        if (!dir) {
+                int r = negative_errno();
+                safe_close(d);
+                return r;
+        }
+        char **v = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        int r = 0;
+        while (r >= 0 && (errno = 0, de = readdir(dir))) {
+                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 32;
+                        char **nv = reallocarray(v, cap, sizeof(*v));
+                        if (!nv) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        v = nv;
+                }
+                if (!(v[n] = strdup(de->d_name)))
+                        r = -ENOMEM;
+                else
+                        n++;
+        }
+        if (r >= 0 && errno)
+                r = negative_errno();
+        closedir(dir);
+        if (r < 0) {
+                rk_strv_free(v, n);
+                return r;
+        }
+        if (sort && n)
+                qsort(v, n, sizeof(*v), cmp_names);
+        *ret = v;
+        *ret_n = n;
+        return 0;
+}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -20,5 +21,10 @@ int rk_write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t
                             rk_error *err);
 /* Create a directory and its parents (mode for the new ones); existing ones are fine. */
 int rk_mkdir_p(const char *path, mode_t mode, rk_error *err);
+/* The names in the directory dirfd (without "." and ".."), malloc'd, bytewise sorted if sort;
+ * dirfd itself is left open and untouched (a duplicate is read). */
+int rk_dir_names(int dirfd, bool sort, char ***ret, size_t *ret_n);
+/* Frees n strings and the array (NULL-safe). */
+void rk_strv_free(char **v, size_t n);
 /* Remove a tree below dirfd/name without following symlinks (name itself removed too). */
 int rk_rm_rf_at(int dirfd, const char *name, rk_error *err);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "base/fileio.h"
 #include "store/store-internal.h"
 
 #define DIGEST_MAX_DEPTH 1024
@@ -86,62 +87,11 @@ static int hash_contents(struct walk *w, int dirfd, const char *name, const stru
         return 0;
 }
 
-static int cmp_names(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(char **v, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
-/* The sorted names in dirfd (the directory stream is closed before returning). */
+/* The sorted names in dirfd. */
 static int read_names(struct walk *w, int dirfd, char ***ret, size_t *ret_n)
 {
-        int d = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-        if (!dir) {
-                int r = rk_err_errno(w->err, negative_errno(), "tree: '%s'", w->path);
-                safe_close(d);
-                return r;
-        }
-        char **v = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *de;
-        int r = 0;
-        rewinddir(dir);
-        while (r >= 0 && (errno = 0, de = readdir(dir))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 32;
-                        char **nv = reallocarray(v, cap, sizeof(*v));
-                        if (!nv) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        v = nv;
-                }
-                if (!(v[n] = strdup(de->d_name)))
-                        r = -ENOMEM;
-                else
-                        n++;
-        }
-        if (r >= 0 && errno)
-                r = negative_errno();
-        closedir(dir);
-        if (r < 0) {
-                free_names(v, n);
-                return rk_err_errno(w->err, r, "tree: '%s'", w->path);
-        }
-        if (n)
-                qsort(v, n, sizeof(*v), cmp_names);
-        *ret = v;
-        *ret_n = n;
-        return 0;
+        int r = rk_dir_names(dirfd, true, ret, ret_n);
+        return r < 0 ? rk_err_errno(w->err, r, "tree: '%s'", w->path) : 0;
 }
 
 static int walk_dir(struct walk *w, int dirfd, unsigned depth);
@@ -197,7 +147,7 @@ static int walk_dir(struct walk *w, int dirfd, unsigned depth)
                 r = walk_entry(w, dirfd, names[i], depth);
                 w->path[plen] = 0;
         }
-        free_names(names, n);
+        rk_strv_free(names, n);
         return r;
 }
 

@@ -108,54 +108,11 @@ struct gc {
         rk_error *err;
 };
 
-static void free_names(char **v, size_t n)
-{
-        for (size_t i = 0; v && i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 /* Names in dirfd (without . and ..), unsorted. */
 static int list_dir(int dirfd, const char *what, char ***ret, size_t *ret_n, rk_error *err)
 {
-        int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *dir = d >= 0 ? fdopendir(d) : NULL;
-        if (!dir) {
-                int r = rk_err_errno(err, negative_errno(), "%s", what);
-                safe_close(d);
-                return r;
-        }
-        char **v = NULL;
-        size_t n = 0, cap = 0;
-        int r = 0;
-        struct dirent *de;
-        while (r >= 0 && (errno = 0, de = readdir(dir))) {
-                if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                        continue;
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 32;
-                        char **nv = reallocarray(v, cap, sizeof(*v));
-                        if (!nv) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        v = nv;
-                }
-                if (!(v[n] = strdup(de->d_name)))
-                        r = -ENOMEM;
-                else
-                        n++;
-        }
-        if (r >= 0 && errno)
-                r = negative_errno();
-        closedir(dir);
-        if (r < 0) {
-                free_names(v, n);
-                return rk_err_errno(err, r, "%s", what);
-        }
-        *ret = v;
-        *ret_n = n;
-        return 0;
+        int r = rk_dir_names(dirfd, false, ret, ret_n);
+        return r < 0 ? rk_err_errno(err, r, "%s", what) : 0;
 }
 
 static bool older_than_grace(const struct gc *g, const struct stat *st)
@@ -186,7 +143,7 @@ static int gc_tmp(struct gc *g)
                 if (r >= 0)
                         g->rep.tmp_removed++;
         }
-        free_names(names, n);
+        rk_strv_free(names, n);
         return r;
 }
 
@@ -268,11 +225,11 @@ static int gc_blobs(struct gc *g)
                         for (size_t k = 0; r >= 0 && k < n; k++)
                                 if ((strstr(names[k], ".asc") != NULL) == (pass == 1))
                                         r = gc_shard_entry(g, shard, names[k]);
-                free_names(names, n);
+                rk_strv_free(names, n);
                 if (r >= 0 && fsync(shard) == 0)
                         (void)unlinkat(g->s->blobfd, shards[i], AT_REMOVEDIR); /* if empty */
         }
-        free_names(shards, ns);
+        rk_strv_free(shards, ns);
         return r;
 }
 
@@ -349,7 +306,7 @@ static int gc_trees(struct gc *g)
         int r = list_dir(g->s->treefd, "cas/tree", &names, &n, g->err);
         for (size_t i = 0; r >= 0 && i < n; i++)
                 r = gc_tree_dir(g, names[i]);
-        free_names(names, n);
+        rk_strv_free(names, n);
         if (r < 0)
                 return r;
         /* rows whose directory is gone */
@@ -384,7 +341,7 @@ static int gc_locks(struct gc *g, int dirfd, bool trees)
                 if (q > 0)
                         g->rep.locks_removed++;
         }
-        free_names(names, n);
+        rk_strv_free(names, n);
         return r;
 }
 
