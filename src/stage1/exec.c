@@ -44,11 +44,10 @@ static int wait_child(pid_t pid)
 }
 
 /* ---- isolator steps, in the order of ARCHITECTURE.md ("App: ...") ----
- * Not implemented yet: the isolators issue fills these in. Until it does, the plan reader
- * rejects any isolator key for them, so no plan can ask for one and find it skipped. */
-static int step_cgroup(const struct s1_app *app, rk_error *err)
+ * Each isolator lives in its own file under isolators/ (declared in stage1.h). */
+static int step_cgroup(const struct app_ctx *c, rk_error *err)
 {
-        return 0;
+        return s1_cgroup_app_join(c->pod, c->app, err);
 }
 static int step_rlimits(const struct s1_app *app, rk_error *err)
 {
@@ -56,11 +55,11 @@ static int step_rlimits(const struct s1_app *app, rk_error *err)
 }
 static int step_selinux_label(const struct s1_app *app, rk_error *err)
 {
-        return 0;
+        return s1_selinux_exec_label(app, err);
 }
 static int step_landlock(const struct s1_app *app, rk_error *err)
 {
-        return 0;
+        return s1_landlock_apply(app, err);
 }
 /* The filter stage0 compiled (read and checked against the plan's SHA-512 by s1_plan_load,
  * before pivot_root), loaded with the raw syscall: no libseccomp at run time. */
@@ -232,7 +231,7 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
 {
         const struct s1_app *app = c->app;
         rk_error err = RK_ERROR_INIT;
-        int r = step_cgroup(app, &err);
+        int r = step_cgroup(c, &err);
         if (r >= 0)
                 r = step_rlimits(app, &err);
         if (r >= 0)

@@ -52,6 +52,13 @@ int s1_ns_app_join_net(int ready_fd, rk_error *err);
  * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
 int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 
+/* isolators/cgroup.c: put the calling process into the app's cgroup (PLAN.md). */
+int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+/* isolators/selinux.c: set the exec label the app runs with (where SELinux is enabled). */
+int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
+/* isolators/landlock.c: restrict the calling process to the app's root and volumes. */
+int s1_landlock_apply(const struct s1_app *app, rk_error *err);
+
 /* copy.c: copy a tree without following symlinks (noOverlay). dst must be empty. */
 int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err);
 
