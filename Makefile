@@ -109,9 +109,11 @@ $(RKT): $(CLI_OBJ) $(BUILD)/librkt.a $(BUILD)/librkbase.a
 # Stage1 links lib/base and the isolator libraries only: no archive, HTTP, OpenPGP or SQL code
 # in the process that builds the pod.
 STAGE1_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto libcap libseccomp libselinux 2>/dev/null)
-$(BUILD)/rkt-stage1: $(STAGE1_OBJ) $(BUILD)/librkbase.a
+# It writes the pod's exit record: the audit log's writer comes along.
+STAGE1_AUDIT := $(BUILD)/src/lib/audit/audit.o $(BUILD)/src/lib/audit/summary.o
+$(BUILD)/rkt-stage1: $(STAGE1_OBJ) $(STAGE1_AUDIT) $(BUILD)/librkbase.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(STAGE1_OBJ) $(BUILD)/librkbase.a $(STAGE1_LIBS) $(ALL_LDFLAGS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(STAGE1_OBJ) $(STAGE1_AUDIT) $(BUILD)/librkbase.a $(STAGE1_LIBS) $(ALL_LDFLAGS)
 
 # The test probe runs inside pods: static, no runtime dependencies, so any test image can hold it.
 PROBE := $(if $(wildcard tests/probe/probe.c),$(BUILD)/probe)

@@ -723,19 +723,26 @@ static int save_uuid(const char *path, const char *uuid, rk_error *err)
         return r < 0 ? rk_err_errno(err, r, "--uuid-file-save '%s'", path) : 0;
 }
 
-static int audit_pod(const struct rk_global *g, const char *event, const char *uuid,
+/* The record of a run, prepare or run-prepared: the images, the network, every relaxation,
+ * and each app's isolator summary as the plan gives it to stage1 (audit/summary.h). */
+static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod *pod,
                      char *const *ids, size_t n, const char *net, const struct rk_pod_opts *po,
                      rk_error *err)
 {
+        _cleanup_json_ json_t *apps = NULL;
+        int r = rk_pod_plan_summary(pod, &apps, err);
+        if (r < 0)
+                return r;
         struct rk_audit *au = NULL;
-        int r = rk_audit_open(g->dir, &au, err);
+        r = rk_audit_open(g->dir, &au, err);
         if (r < 0)
                 return r;
         json_t *imgs = json_array();
         for (size_t i = 0; imgs && i < n; i++)
                 json_array_append_new(imgs, json_string(ids[i]));
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s}", "pod", uuid, "image", n ? ids[0] : "",
-                              "images", imgs, "net", net ? net : "none");
+        json_t *o =
+            json_pack("{s:s, s:s, s:o, s:s, s:O}", "pod", pod->uuid, "image", n ? ids[0] : "",
+                      "images", imgs, "net", net ? net : "none", "apps", apps);
         if (o && (g->insecure & RK_INSECURE_IMAGE))
                 json_object_set_new(o, "insecure", json_string("image"));
         if (o && po && po->insecure_capabilities)
@@ -750,7 +757,7 @@ static int audit_pod(const struct rk_global *g, const char *event, const char *u
         return r;
 }
 
-static int audit_images(const struct rk_global *g, const char *event, const struct rk_pod *pod,
+static int audit_images(const struct rk_global *g, const char *event, struct rk_pod *pod,
                         const struct images *im, const char *net, const struct rk_pod_opts *po,
                         rk_error *err)
 {
@@ -759,7 +766,7 @@ static int audit_images(const struct rk_global *g, const char *event, const stru
                 return rk_err(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < im->n; i++)
                 ids[i] = (char *)im->img[i].id;
-        int r = audit_pod(g, event, pod->uuid, ids, im->n, net, po, err);
+        int r = audit_pod(g, event, pod, ids, im->n, net, po, err);
         free(ids);
         return r;
 }
@@ -923,7 +930,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
         if (r >= 0)
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
         if (r >= 0)
-                r = audit_pod(g, "run", pod->uuid, ids, n, net, NULL, &err);
+                r = audit_pod(g, "run", pod, ids, n, net, NULL, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)

@@ -202,12 +202,15 @@ static int cmd_run(char **argv, struct s1_pod *pod)
                 r = prepare_pod_dir(pod, &err);
         if (r >= 0)
                 r = start_pod(pod, &err);
-        pod_close(pod);
-        if (r < 0) {
+        if (r < 0)
                 rk_log_error("%s", err.msg);
-                return S1_EXIT_RUNTIME;
-        }
-        return r;
+        /* Once the plan is read, every end of the pod is in the audit log. */
+        rk_error aerr = RK_ERROR_INIT;
+        if (plan &&
+            s1_audit_exit(pod, r < 0 ? S1_EXIT_RUNTIME : r, r < 0 ? err.msg : NULL, &aerr) < 0)
+                rk_log_error("audit log: %s", aerr.msg);
+        pod_close(pod);
+        return r < 0 ? S1_EXIT_RUNTIME : r;
 }
 
 static int cmd_gc(const struct s1_pod *pod)

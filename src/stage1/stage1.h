@@ -59,6 +59,10 @@ int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
 /* isolators/landlock.c: restrict the calling process to the app's root and volumes. */
 int s1_landlock_apply(const struct s1_app *app, rk_error *err);
 
+/* audit.c: append the pod's "exit" record (status, each app's status, isolator summary) to
+ * the audit log of the data dir the pod lives in. error: stage1's own failure, or NULL. */
+int s1_audit_exit(const struct s1_pod *pod, int status, const char *error, rk_error *err);
+
 /* copy.c: copy a tree without following symlinks (noOverlay). dst must be empty. */
 int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err);
 

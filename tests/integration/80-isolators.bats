@@ -238,3 +238,42 @@ Z=0000000000000000
 	contains "$stderr" "app probe"
 	contains "$stderr" "SHA-512"
 }
+
+@test "the audit log records each app's isolators on run and its status on exit" {
+	rki run "$PROBE_ACI" --caps-remove=CAP_KILL --exec=/bin/probe -- exit 7 ---
+	[ "$status" -eq 7 ]
+	rk audit list --event=run --format=json
+	[ "$status" -eq 0 ]
+	local sha
+	# the plan names the filter by the SHA-512 of its bytes (the cache, by the profile's)
+	sha=$(cat "$D"/cas/seccomp/*.bpf | sha512sum | cut -d' ' -f1)
+	python3 - "$output" "$sha" <<'PY' || fail_with "run record: $output"
+import json, sys
+rec = json.loads(sys.argv[1])[-1]
+app = rec["apps"][0]
+assert app["name"] == "probe", app
+assert "CAP_KILL" not in app["capabilities"]["bounding"], app
+assert "CAP_CHOWN" in app["capabilities"]["bounding"], app
+assert app["noNewPrivileges"] is True and app["seccomp"] == sys.argv[2], app
+assert app["uid"] == 0 and app["gid"] == 0, app
+PY
+	rk audit list --event=exit --format=json
+	[ "$status" -eq 0 ]
+	python3 - "$output" "$sha" <<'PY' || fail_with "exit record: $output"
+import json, sys
+rec = json.loads(sys.argv[1])[-1]
+assert rec["status"] == 7 and rec["appStatus"] == {"probe": 7}, rec
+assert rec["apps"][0]["seccomp"] == sys.argv[2], rec
+assert "error" not in rec, rec
+PY
+	# and the chain still verifies with stage1's record in it
+	rk audit verify
+	[ "$status" -eq 0 ]
+}
+
+@test "a run without a seccomp filter is logged as such on exit" {
+	rki --insecure-options=image,seccomp run "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	rk audit list --event=exit --format=json
+	[ "$(json 'd[-1]["apps"][0]["seccomp"]')" = off ]
+}

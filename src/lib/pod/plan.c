@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "audit/summary.h"
 #include "base/fileio.h"
 #include "base/hash.h"
 #include "base/json.h"
@@ -1530,4 +1531,14 @@ int rk_pod_plan_images(struct rk_pod *pod, char ***ret, size_t *ret_n, rk_error 
         *ret = v;
         *ret_n = n;
         return 0;
+}
+
+int rk_pod_plan_summary(struct rk_pod *pod, json_t **ret, rk_error *err)
+{
+        _cleanup_json_ json_t *plan = NULL;
+        int r = read_plan(pod, &plan, err);
+        if (r < 0)
+                return r;
+        *ret = rk_audit_plan_summary(plan);
+        return *ret ? 0 : rk_err(err, -ENOMEM, "out of memory");
 }

@@ -286,3 +286,5 @@ int rk_pod_plan_update(struct rk_pod *pod, const char *net, const char *hostname
                        rk_error *err);
 /* The image IDs of a prepared pod's plan, for the audit record. */
 int rk_pod_plan_images(struct rk_pod *pod, char ***ret, size_t *ret_n, rk_error *err);
+/* The isolator summary of each app of the pod's plan, for the audit log (audit/summary.h). */
+int rk_pod_plan_summary(struct rk_pod *pod, json_t **ret, rk_error *err);
