@@ -175,7 +175,7 @@ bench: all
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-              -std=gnu11 $(PC_CFLAGS) -Isrc/lib -D_GNU_SOURCE -DRKT_VERSION='"$(VERSION)"' \
+              -std=gnu11 $(PC_CFLAGS) -Isrc/lib -Isrc -D_GNU_SOURCE -DRKT_VERSION='"$(VERSION)"' \
               -DRKT_LIBEXECDIR='"$(LIBEXECDIR)"' -DRKT_VENDORDIR='"$(VENDORDIR)"'
 FUZZ_LIB_SRC := $(BASE_SRC) $(LIB_SRC)
 
