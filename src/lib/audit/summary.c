@@ -6,8 +6,8 @@
 /* Keys copied as they are; anything else of the plan (argv, env, paths) is left out: the log
  * records what confined the app, not its inputs. */
 static const char *const copied[] = {
-    "name",   "image",       "uid",     "gid",      "supplementaryGids", "capabilities",
-    "cgroup", "oomScoreAdj", "userns",  "selinux",  "landlock",          "readOnlyRootFS",
+    "name",   "image",       "uid",    "gid",     "supplementaryGids", "capabilities",
+    "cgroup", "oomScoreAdj", "userns", "selinux", "landlock",          "readOnlyRootFS",
 };
 
 json_t *rk_audit_app_summary(const json_t *plan_app)
@@ -26,8 +26,8 @@ json_t *rk_audit_app_summary(const json_t *plan_app)
         json_t *nnp = json_object_get(plan_app, "noNewPrivileges");
         if (json_object_set_new(o, "noNewPrivileges", json_boolean(!nnp || json_is_true(nnp))) < 0)
                 goto oom;
-        const char *sha = json_string_value(
-            json_object_get(json_object_get(plan_app, "seccomp"), "sha512"));
+        const char *sha =
+            json_string_value(json_object_get(json_object_get(plan_app, "seccomp"), "sha512"));
         if (json_object_set_new(o, "seccomp", json_string(sha ? sha : "off")) < 0)
                 goto oom;
         return o;
@@ -43,8 +43,7 @@ json_t *rk_audit_plan_summary(const json_t *plan)
         json_t *app;
         if (!a)
                 return NULL;
-        json_array_foreach(apps, i, app)
-        {
+        json_array_foreach (apps, i, app) {
                 if (json_array_append_new(a, rk_audit_app_summary(app)) < 0) {
                         json_decref(a);
                         return NULL;
