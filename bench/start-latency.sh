@@ -2,7 +2,9 @@
 # Pod start latency: `rkt run` of an already-fetched image running /bin/true, against the
 # floor (unshare with the same namespaces + chroot) and the peers installed from Debian
 # (bubblewrap, runc, crun, systemd-nspawn), interleaved round by round in one run. Prints the
-# median per row and the median of the per-round ratio to the unshare floor.
+# median per row and the median of the per-round ratio to the unshare floor. runc and crun run
+# twice, without seccomp (`runc spec`'s default) and with rkt's default profile; rkt runs with
+# every isolator on, and again without its seccomp filter (--insecure-options=seccomp).
 #   BENCH_ROUNDS (default 30), BENCH_WARMUP (default 3)
 set -eu
 cd "$(dirname "$0")/.."
@@ -40,6 +42,14 @@ c["root"] = {"path": root, "readonly": True}
 c["linux"]["namespaces"] = [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]
 json.dump(c, open(p, "w"))
 PY
+	# the same bundle with the default seccomp profile rkt applies (profiles/, OCI format)
+	mkdir -p "$B-seccomp"
+	python3 - "$B/config.json" "$B-seccomp/config.json" profiles/seccomp-default.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["linux"]["seccomp"] = json.load(open(sys.argv[3]))
+json.dump(c, open(sys.argv[2], "w"))
+PY
 fi
 
 # The rkt image: built, signed with a throw-away key, trusted and fetched before timing.
@@ -72,10 +82,13 @@ rows = [
     ("bwrap", ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-ipc",
                "--ro-bind", root, "/", "--proc", "/proc", "--dev", "/dev", "/bin/true"]),
     ("runc", ["runc", "run", "--bundle", bundle, "ID"]),
+    ("runc+seccomp", ["runc", "run", "--bundle", bundle + "-seccomp", "ID"]),
     ("crun", ["crun", "run", "--bundle", bundle, "ID"]),
+    ("crun+seccomp", ["crun", "run", "--bundle", bundle + "-seccomp", "ID"]),
     ("systemd-nspawn", ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
                         "--private-network", "--read-only", "-D", root, "/bin/true"]),
     ("rkt run", [rkt] + g.split() + ["run", image]),
+    ("rkt run -seccomp", [rkt] + g.split() + ["--insecure-options=seccomp", "run", image]),
 ]
 def which(c):
     if c[0].startswith("/"):
@@ -114,6 +127,9 @@ for name, _ in live:
         continue
     ratio = statistics.median(a / b for a, b in zip(t, floor)) if floor else float("nan")
     print("%-16s %10.2f %8.2f %8.2f %12.2f" % (name, statistics.median(t), min(t), max(t), ratio))
+if times.get("rkt run") and times.get("rkt run -seccomp"):
+    d = statistics.median(a - b for a, b in zip(times["rkt run"], times["rkt run -seccomp"]))
+    print("rkt's seccomp filter costs %.2f ms per start (median of per-round differences)" % d)
 for name, w in why.items():
     print("%-16s %s" % (name, w))
 print("rounds: %d (interleaved), warm-up: %d, load average: %s" % (rounds, warm, os.getloadavg()[0]))
