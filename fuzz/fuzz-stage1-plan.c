@@ -19,8 +19,8 @@ static void want_path(const char *p, bool root_ok)
         size_t n = strlen(p);
         if (!root_ok && n == 1)
                 abort();
-        if (n > 1 && (p[n - 1] == '/' || !strcmp(p + n - 2, "/.") ||
-                      (n > 2 && !strcmp(p + n - 3, "/.."))))
+        if (n > 1 &&
+            (p[n - 1] == '/' || !strcmp(p + n - 2, "/.") || (n > 2 && !strcmp(p + n - 3, "/.."))))
                 abort();
 }
 

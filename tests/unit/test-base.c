@@ -37,6 +37,11 @@ static void test_error_format(void **state)
         /* A NULL error still returns the code; a non-negative code becomes -EIO. */
         assert_int_equal(rk_err(NULL, -EPERM, "x"), -EPERM);
         assert_int_equal(rk_err(&e, 0, "x"), -EIO);
+        /* Whatever a message quotes, it stays one line without terminal controls. */
+        rk_err(&e, -EINVAL, "--mount '%s': bad", "a\nrkt: forged\x1b[2J\x7f");
+        assert_string_equal(e.msg, "--mount 'a?rkt: forged?[2J?': bad");
+        rk_err_prefix(&e, -EIO, "x\ty");
+        assert_string_equal(e.msg, "x?y: --mount 'a?rkt: forged?[2J?': bad");
 }
 
 /* ---------- hashing ---------- */

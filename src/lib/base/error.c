@@ -4,11 +4,21 @@
 
 #include "base/error.h"
 
+/* A message is one line of text whatever it quotes: a newline or an escape sequence from a
+ * flag value, a file name or a manifest would forge lines or drive the user's terminal. */
+static void scrub(char *msg)
+{
+        for (unsigned char *p = (unsigned char *)msg; *p; p++)
+                if (*p < 0x20 || *p == 0x7f)
+                        *p = '?';
+}
+
 static void set_msg(rk_error *err, const char *fmt, va_list ap)
 {
         int n = vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
         if (n < 0)
                 snprintf(err->msg, sizeof(err->msg), "(unformattable error)");
+        scrub(err->msg);
 }
 
 int rk_err(rk_error *err, int code, const char *fmt, ...)
@@ -57,6 +67,7 @@ int rk_err_prefix(rk_error *err, int code, const char *fmt, ...)
         char old[sizeof(err->msg)];
         memcpy(old, err->msg, sizeof(old));
         snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+        scrub(err->msg);
         return err->code;
 }
 
