@@ -297,7 +297,7 @@ static int scan_state(int podsfd, const char *state, bool needs_lock, struct rk_
         return r;
 }
 
-int rk_selinux_reserve(struct rk_pod *pod, struct rk_mcs_pair *ret, rk_error *err)
+int rk_selinux_reserve(struct rk_pod *pod, unsigned max_cat, struct rk_mcs_pair *ret, rk_error *err)
 {
         char path[4096];
         snprintf(path, sizeof(path), "%s/pods", rk_pods_data_dir(pod->pods));
@@ -321,7 +321,7 @@ int rk_selinux_reserve(struct rk_pod *pod, struct rk_mcs_pair *ret, rk_error *er
                 r = scan_state(podsfd, "run", true, &used, &n_used, err);
         struct rk_mcs_pair p = {0};
         if (r >= 0)
-                r = rk_selinux_mcs_pick(used, n_used, RK_MCS_MAX_CAT, NULL, NULL, &p, err);
+                r = rk_selinux_mcs_pick(used, n_used, max_cat, NULL, NULL, &p, err);
         char text[32];
         snprintf(text, sizeof(text), "c%u,c%u\n", p.a, p.b);
         if (r >= 0)

@@ -31,9 +31,9 @@ struct rk_mcs_pair {
 };
 
 /* lxc_contexts: lines KEY = "VALUE" (quotes optional), blank lines and '#' comments.
- * "process" and "file" are required and must be valid contexts (base/label.h); other known
- * keys (content, sandbox_kvm_process, sandbox_lxc_process, ...) are ignored; a line that is not
- * KEY = VALUE, a key given twice, or more than 64 KiB are errors (-EBADMSG, -EFBIG). */
+ * "process" and "file" are required, once each, and must be valid contexts (base/label.h);
+ * other keys (content, ro_file, sandbox_lxc_process, ...) are ignored. A line that is not
+ * KEY = VALUE is an error (-EBADMSG), and so is more than 64 KiB (-EFBIG). */
 int rk_selinux_lxc_contexts_parse(const char *what, const char *buf, size_t len, char **ret_process,
                                   char **ret_file, rk_error *err);
 int rk_selinux_lxc_contexts_read(const char *path, char **ret_process, char **ret_file,
@@ -58,5 +58,7 @@ int rk_selinux_app_labels(const char *process_base, const char *file_base,
                           const struct rk_isolators *pod_iso, char **ret_process, char **ret_mount,
                           rk_error *err);
 
-/* Reserve a pair for pod (in prepare/, locked by us): see above. */
-int rk_selinux_reserve(struct rk_pod *pod, struct rk_mcs_pair *ret, rk_error *err);
+/* Reserve a pair of categories 0..max_cat (RK_MCS_MAX_CAT; smaller in tests) for pod (in
+ * prepare/, locked by us): see above. -EUSERS when every pair is held. */
+int rk_selinux_reserve(struct rk_pod *pod, unsigned max_cat, struct rk_mcs_pair *ret,
+                       rk_error *err);

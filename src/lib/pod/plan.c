@@ -14,6 +14,7 @@
 #include "base/fileio.h"
 #include "base/hash.h"
 #include "base/json.h"
+#include "base/label.h"
 #include "base/path.h"
 #include "pod/caps.h"
 #include "pod/lsm.h"
@@ -1300,7 +1301,7 @@ static int lsm_prepare(struct planner *pl)
         const char *path =
             pl->o->selinux_lxc_contexts ? pl->o->selinux_lxc_contexts : selinux_lxc_contexts_path();
         int r = rk_selinux_lxc_contexts_read(path, &pl->se_process, &pl->se_file, pl->err);
-        return r < 0 ? r : rk_selinux_reserve(pl->pod, &pl->se_pair, pl->err);
+        return r < 0 ? r : rk_selinux_reserve(pl->pod, RK_MCS_MAX_CAT, &pl->se_pair, pl->err);
 }
 
 /* The tree's rootfs: opened through the store (it must be completely rendered), and its path
