@@ -92,6 +92,9 @@ kernel_abi() {
 	# ... and any other host path through it
 	rkx "" run "$PROBE_ACI" --exec=/bin/probe -- open /proc/1/root/etc/hostname ---
 	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
+	# ... and init's executable (a memfd: no path beneath the app's root)
+	rkx "" run "$PROBE_ACI" --exec=/bin/probe -- open /proc/1/exe ---
+	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
 }
 
 @test "Landlock keeps a read-only volume read-only: no remount, no write" {
@@ -119,6 +122,16 @@ kernel_abi() {
 		--mount=volume=v,target=/vol "$PROBE_ACI" --exec=/bin/probe -- write /vol/ok ---
 	[ "$status" -eq 0 ] || fail_with "$output $stderr"
 	[ -f "$T/vol/ok" ]
+}
+
+@test "Landlock: a non-root app and a single-file volume get their rules" {
+	[ "$(kernel_abi)" -ge 1 ] || skip "no Landlock in this kernel"
+	echo conf-data >"$T/conf"
+	chmod 0644 "$T/conf"
+	rki run --volume="c,kind=host,source=$T/conf,readOnly=true" --mount=volume=c,target=/etc/conf \
+		"$PROBE_ACI" --user=1000 --group=1000 --exec=/bin/probe -- open /etc/conf ---
+	[ "$status" -eq 0 ] || fail_with "$output $stderr"
+	[ "$(json 'd["open"]["data"]')" = conf-data ]
 }
 
 @test "Landlock scoping: an app signals its own processes, not another app's" {

@@ -31,10 +31,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/path.h"
 #include "stage1/stage1.h"
 
 #ifndef SYS_landlock_create_ruleset
@@ -98,14 +99,25 @@ static int ll_abi(void)
         return v < 0 ? -errno : (int)v;
 }
 
-static int add_rule(int ruleset, const char *path, uint64_t allowed, uint64_t handled,
+/* The rights that mean something on a file (a volume may be a single file). */
+#define LL_FILE_RIGHTS                                                                             \
+        (LL_FS_EXECUTE | LL_FS_WRITE_FILE | LL_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
+
+static int add_rule(int ruleset, int root, const char *path, uint64_t allowed, uint64_t handled,
                     const struct s1_app *app, rk_error *err)
 {
-        /* O_PATH|O_NOFOLLOW after pivot_root: every path here is one the runtime mounted. */
-        _cleanup_close_ int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return rk_err_errno(err, negative_errno(), "app %s: Landlock: cannot open '%s'",
-                                    app->name, path);
+        /* Resolved in the app's root as the volume code resolved the mount target (symlinks
+         * stay inside). A path the app's ids cannot reach (we already are the app's user) gets
+         * no rule: Landlock then denies everything there, which is stricter. */
+        _cleanup_close_ int fd = rk_open_in_root(root, path, O_PATH, 0, 0, NULL);
+        if (fd == -EACCES)
+                return 0;
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return rk_err_errno(err, fd < 0 ? fd : negative_errno(),
+                                    "app %s: Landlock: cannot open '%s'", app->name, path);
+        if (!S_ISDIR(st.st_mode))
+                allowed &= LL_FILE_RIGHTS;
         struct ll_path_beneath_attr pb = {.allowed_access = allowed & handled, .parent_fd = fd};
         if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_PATH_BENEATH, &pb, 0) < 0)
                 return rk_err_errno(err, negative_errno(),
@@ -116,18 +128,24 @@ static int add_rule(int ruleset, const char *path, uint64_t allowed, uint64_t ha
 
 static int add_rules(int ruleset, uint64_t handled, const struct s1_app *app, rk_error *err)
 {
+        _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return rk_err_errno(err, negative_errno(), "app %s: Landlock: cannot open /",
+                                    app->name);
         uint64_t all = handled;
-        int r = add_rule(ruleset, "/", app->read_only_rootfs ? LL_READ : all, handled, app, err);
+        int r =
+            add_rule(ruleset, root, "/", app->read_only_rootfs ? LL_READ : all, handled, app, err);
         if (r >= 0)
-                r = add_rule(ruleset, "/dev", all, handled, app, err);
+                r = add_rule(ruleset, root, "/dev", all, handled, app, err);
         if (r >= 0)
-                r = add_rule(ruleset, "/proc", LL_READ | LL_FS_WRITE_FILE | LL_FS_TRUNCATE, handled,
-                             app, err);
+                r = add_rule(ruleset, root, "/proc", LL_READ | LL_FS_WRITE_FILE | LL_FS_TRUNCATE,
+                             handled, app, err);
         if (r >= 0)
-                r = add_rule(ruleset, "/sys", LL_READ, handled, app, err);
+                r = add_rule(ruleset, root, "/sys", LL_READ, handled, app, err);
         for (size_t i = 0; r >= 0 && i < app->n_mounts; i++) {
                 const struct s1_mount *m = &app->mounts[i];
-                r = add_rule(ruleset, m->target, m->read_only ? LL_READ : all, handled, app, err);
+                r = add_rule(ruleset, root, m->target, m->read_only ? LL_READ : all, handled, app,
+                             err);
         }
         return r;
 }
