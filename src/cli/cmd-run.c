@@ -852,6 +852,9 @@ out:
 static void warn_lsm(bool landlock_off)
 {
         int abi = rk_landlock_abi();
+        if (landlock_off)
+                rk_log_warning("apps run without Landlock: paths outside their root are "
+                               "reachable (--insecure-options=landlock)");
         if (!landlock_off && abi < 0)
                 rk_log_warning("the kernel has no Landlock (%s): apps run without it",
                                abi == -EOPNOTSUPP ? "disabled" : "not built");
@@ -874,9 +877,6 @@ static void warn_relaxed(const struct rk_pod_opts *o)
                 rk_log_warning("apps get every capability (--insecure-options=capabilities)");
         if (o->insecure_seccomp)
                 rk_log_warning("apps run without a seccomp filter (--insecure-options=seccomp)");
-        if (o->insecure_landlock)
-                rk_log_warning("apps run without Landlock: paths outside their root are "
-                               "reachable (--insecure-options=landlock)");
         if (o->no_new_privs_off)
                 rk_log_warning("no_new_privs is off: apps may gain privileges through setuid "
                                "and file capabilities (--no-new-privileges=false)");
@@ -947,6 +947,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
         struct rk_pod *pod = NULL;
         char **ids = NULL;
         size_t n = 0;
+        struct rk_pod_opts po = {0}; /* what the audit record and the warnings need */
         int r = rk_pods_open(g->dir, &pods, &err);
         if (r >= 0)
                 r = rk_pod_open(pods, arg, &pod, &err);
@@ -960,14 +961,16 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = rk_pod_plan_update(pod, net, hostname, interactive, &err);
         if (r >= 0)
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
+        if (r >= 0 && (r = rk_pod_plan_landlock_off(pod, &err)) >= 0)
+                po.insecure_landlock = r > 0;
         if (r >= 0)
-                r = audit_pod(g, "run", pod->uuid, ids, n, net, NULL, &err);
+                r = audit_pod(g, "run", pod->uuid, ids, n, net, &po, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)
                 warn_no_isolators();
         if (r >= 0)
-                warn_lsm(false);
+                warn_lsm(po.insecure_landlock);
         for (size_t i = 0; i < n; i++)
                 free(ids[i]);
         free(ids);

@@ -134,6 +134,23 @@ kernel_abi() {
 	[ "$(json 'd["open"]["data"]')" = conf-data ]
 }
 
+@test "prepare --insecure-options=landlock writes it into the plan; run-prepared warns and audits" {
+	rkt_run $(G) --insecure-options=image,landlock prepare "$PROBE_ACI" --exec=/bin/probe -- open /proc/1/exe ---
+	[ "$status" -eq 0 ]
+	uuid=$output
+	run python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["apps"][0]["landlock"])' "$D/pods/prepared/$uuid/plan.json"
+	[ "$output" = False ]
+	rk run-prepared "$uuid"
+	contains "$stderr" "--insecure-options=landlock"
+	rk audit list --event=run --format=json
+	contains "$output" '"landlock":"off (insecure)"'
+	# the default plan says nothing: Landlock on
+	rki prepare "$PROBE_ACI"
+	[ "$status" -eq 0 ]
+	run python3 -c 'import json,sys; print("landlock" in json.load(open(sys.argv[1]))["apps"][0])' "$D/pods/prepared/${output}/plan.json"
+	[ "$output" = False ]
+}
+
 @test "Landlock scoping: an app signals its own processes, not another app's" {
 	[ "$(kernel_abi)" -ge 6 ] || skip "Landlock ABI < 6: no signal scoping"
 	# app a: its own child, signalled; app b: tries app a's processes (CAP_KILL, same uid)

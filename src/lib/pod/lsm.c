@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fileio.h"
+#include "base/json.h"
 #include "base/label.h"
 #include "pod/lsm.h"
 #include "pod/pod.h"
@@ -26,6 +27,25 @@ int rk_landlock_abi(void)
 {
         long v = syscall(SYS_landlock_create_ruleset, NULL, 0, 1U /* VERSION */);
         return v < 0 ? -errno : (int)v;
+}
+
+int rk_pod_plan_landlock_off(struct rk_pod *pod, rk_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int r = rk_read_file_at(pod->fd, "plan.json", RK_MANIFEST_MAX, &buf, &len, err);
+        if (r < 0)
+                return rk_err_prefix(err, r, "pod %s", pod->uuid);
+        _cleanup_json_ json_t *plan = NULL;
+        r = rk_json_parse("plan.json", buf, len, RK_MANIFEST_MAX, &plan, err);
+        if (r < 0)
+                return r;
+        size_t i;
+        json_t *app;
+        json_array_foreach (json_object_get(plan, "apps"), i, app)
+                if (json_is_false(json_object_get(app, "landlock")))
+                        return 1;
+        return 0;
 }
 
 bool rk_selinux_enabled(void)

@@ -23,6 +23,10 @@ struct rk_pod;
 /* The running kernel's Landlock ABI (>= 1), -ENOSYS (not built) or -EOPNOTSUPP (disabled). */
 int rk_landlock_abi(void);
 
+/* 1 if the plan of pod turns Landlock off for an app (--insecure-options=landlock at
+ * prepare time), 0 if not, or a negative errno. */
+int rk_pod_plan_landlock_off(struct rk_pod *pod, rk_error *err);
+
 /* is_selinux_enabled() > 0 */
 bool rk_selinux_enabled(void);
 
