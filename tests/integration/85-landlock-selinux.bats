@@ -92,6 +92,10 @@ kernel_abi() {
 	# ... and any other host path through it
 	rkx "" run "$PROBE_ACI" --exec=/bin/probe -- open /proc/1/root/etc/hostname ---
 	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
+	# ... also with no_new_privs off (Landlock is then applied while the setup process
+	# still has CAP_SYS_ADMIN)
+	rkx "" run --no-new-privileges=false "$PROBE_ACI" --exec=/bin/probe -- open "/proc/1/root$T/sentinel" ---
+	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
 	# ... and init's executable (a memfd: no path beneath the app's root)
 	rkx "" run "$PROBE_ACI" --exec=/bin/probe -- open /proc/1/exe ---
 	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
