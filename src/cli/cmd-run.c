@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "pod/lsm.h"
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -723,6 +724,24 @@ static int save_uuid(const char *path, const char *uuid, rk_error *err)
         return r < 0 ? rk_err_errno(err, r, "--uuid-file-save '%s'", path) : 0;
 }
 
+/* The run's Landlock and SELinux facts: "landlock": "abi N" | "off (insecure)" |
+ * "unavailable (kernel)"; "selinux": "enabled" | "disabled, labels not applied". */
+static void audit_lsm(json_t *o, const struct rk_pod_opts *po)
+{
+        char buf[32];
+        int abi = rk_landlock_abi();
+        if (po && po->insecure_landlock)
+                snprintf(buf, sizeof(buf), "off (insecure)");
+        else if (abi < 0)
+                snprintf(buf, sizeof(buf), "unavailable (kernel)");
+        else
+                snprintf(buf, sizeof(buf), "abi %d", abi);
+        json_object_set_new(o, "landlock", json_string(buf));
+        json_object_set_new(
+            o, "selinux",
+            json_string(rk_selinux_enabled() ? "enabled" : "disabled, labels not applied"));
+}
+
 /* The record of a run, prepare or run-prepared: the images, the network, every relaxation,
  * and each app's isolator summary as the plan gives it to stage1 (audit/summary.h). */
 static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod *pod,
@@ -751,6 +770,8 @@ static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod
                 json_object_set_new(o, "seccomp", json_string("off (insecure)"));
         if (o && po && po->no_new_privs_off)
                 json_object_set_new(o, "noNewPrivileges", json_false());
+        if (o)
+                audit_lsm(o, po);
         r = o ? rk_audit_append(au, event, o, err) : rk_err(err, -ENOMEM, "out of memory");
         json_decref(o);
         rk_audit_close(au);
@@ -833,6 +854,21 @@ out:
         return r < 0 ? (exec_status ? exec_status : failure) : RK_EXIT_OK;
 }
 
+/* Landlock missing from the kernel, and SELinux disabled, are said on every run (and
+ * recorded by audit_lsm): never a silent downgrade. */
+static void warn_lsm(bool landlock_off)
+{
+        int abi = rk_landlock_abi();
+        if (landlock_off)
+                rk_log_warning("apps run without Landlock: paths outside their root are "
+                               "reachable (--insecure-options=landlock)");
+        if (!landlock_off && abi < 0)
+                rk_log_warning("the kernel has no Landlock (%s): apps run without it",
+                               abi == -EOPNOTSUPP ? "disabled" : "not built");
+        if (!rk_selinux_enabled())
+                rk_log_warning("SELinux disabled, labels not applied");
+}
+
 /* Said on every run until the remaining isolators land: apps have a reduced capability set,
  * no_new_privs and the default seccomp filter, but no cgroup limits and no user namespace. */
 static void warn_no_isolators(void)
@@ -888,7 +924,9 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
                                "(--insecure-options=image)");
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
         a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
+        a.o.insecure_landlock = g->insecure & RK_INSECURE_LANDLOCK;
         warn_relaxed(&a.o);
+        warn_lsm(a.o.insecure_landlock);
         if (mode == MODE_RUN)
                 warn_no_isolators();
         x = run_pod(g, mode, &a, stage1fd);
@@ -916,6 +954,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
         struct rk_pod *pod = NULL;
         char **ids = NULL;
         size_t n = 0;
+        struct rk_pod_opts po = {0}; /* what the audit record and the warnings need */
         int r = rk_pods_open(g->dir, &pods, &err);
         if (r >= 0)
                 r = rk_pod_open(pods, arg, &pod, &err);
@@ -929,12 +968,16 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = rk_pod_plan_update(pod, net, hostname, interactive, &err);
         if (r >= 0)
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
+        if (r >= 0 && (r = rk_pod_plan_landlock_off(pod, &err)) >= 0)
+                po.insecure_landlock = r > 0;
         if (r >= 0)
-                r = audit_pod(g, "run", pod, ids, n, net, NULL, &err);
+                r = audit_pod(g, "run", pod, ids, n, net, &po, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)
                 warn_no_isolators();
+        if (r >= 0)
+                warn_lsm(po.insecure_landlock);
         for (size_t i = 0; i < n; i++)
                 free(ids[i]);
         free(ids);

@@ -43,7 +43,8 @@ static void help_main(void)
                "  --system-config=DIR       vendor configuration (default /usr/lib/rkt)\n"
                "  --user-config=DIR         per-user configuration\n"
                "  --insecure-options=LIST   comma list of image,tls,http,pubkey,ondisk,\n"
-               "                            capabilities,paths,seccomp,all-fetch,all-run,all\n"
+               "                            capabilities,paths,seccomp,landlock,all-fetch,\n"
+               "                            all-run,all\n"
                "  --insecure-skip-verify    deprecated alias of --insecure-options=image\n"
                "  --trust-keys-from-https   accept keys discovered over HTTPS without review\n"
                "  --format=FMT              table (default), json or json-pretty\n"
@@ -105,10 +106,11 @@ static int parse_insecure(const char *list, unsigned *ret)
             {"capabilities", RK_INSECURE_CAPABILITIES},
             {"paths", RK_INSECURE_PATHS},
             {"seccomp", RK_INSECURE_SECCOMP},
+            {"landlock", RK_INSECURE_LANDLOCK},
             {"all-fetch",
              RK_INSECURE_IMAGE | RK_INSECURE_TLS | RK_INSECURE_HTTP | RK_INSECURE_PUBKEY},
             {"all-run", RK_INSECURE_ONDISK | RK_INSECURE_CAPABILITIES | RK_INSECURE_PATHS |
-                            RK_INSECURE_SECCOMP},
+                            RK_INSECURE_SECCOMP | RK_INSECURE_LANDLOCK},
             {"all", ~0u},
         };
         char buf[512];
@@ -126,7 +128,8 @@ static int parse_insecure(const char *list, unsigned *ret)
                         return rk_usage_error(NULL,
                                               "--insecure-options: unknown option '%s' (known: "
                                               "image, tls, http, pubkey, ondisk, capabilities, "
-                                              "paths, seccomp, all-fetch, all-run, all, none)",
+                                              "paths, seccomp, landlock, all-fetch, all-run, "
+                                              "all, none)",
                                               t);
                 bits |= opts[i].bits;
         }

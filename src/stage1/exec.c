@@ -239,6 +239,8 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
         /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go (the
          * steps below only need syscalls the filter allows) */
         if (r >= 0 && !app->no_new_privs)
+                r = step_landlock(app, &err); /* likewise: without NNP it needs CAP_SYS_ADMIN */
+        if (r >= 0 && !app->no_new_privs)
                 r = step_seccomp(app, &err);
         if (r >= 0)
                 r = step_bounding_set(app, &err);
@@ -254,7 +256,7 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
                 r = step_ambient_caps(app, &err);
         if (r >= 0)
                 r = step_no_new_privs(app, &err);
-        if (r >= 0)
+        if (r >= 0 && app->no_new_privs)
                 r = step_landlock(app, &err);
         if (r >= 0)
                 r = step_close_fds(c, &err);

@@ -13,6 +13,7 @@
 #include "base/fileio.h"
 #include "base/hash.h"
 #include "base/json.h"
+#include "base/label.h"
 #include "stage1/plan.h"
 
 /* A printable, bounded rendering of an untrusted string for error messages. */
@@ -491,15 +492,60 @@ static int load_seccomp(int pod_fd, struct s1_app *app, rk_error *err)
         return 0;
 }
 
+/* ---- Landlock and SELinux ---- */
+
+/* "selinux": {"process": CONTEXT, "mount": CONTEXT}, both required and valid contexts (the
+ * process label goes to setexeccon, the mount label into a "context=" mount option). */
+static int get_selinux(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        static const char *const keys[] = {"process", "mount", NULL};
+        json_t *o = json_object_get(a, "selinux");
+        if (!o)
+                return 0;
+        char c[160], b[72];
+        snprintf(c, sizeof(c), "%s: selinux", ctx);
+        if (!json_is_object(o))
+                return rk_err(err, -EBADMSG, "%s: must be an object", c);
+        int r = check_keys(o, c, keys, err);
+        if (r >= 0)
+                r = rk_json_get_string(o, "process", true, c, &app->selinux_process, err);
+        if (r >= 0)
+                r = rk_json_get_string(o, "mount", true, c, &app->selinux_mount, err);
+        if (r < 0)
+                return r;
+        if (!rk_label_valid(app->selinux_process))
+                return rk_err(err, -EBADMSG,
+                              "%s: process '%s' is not a user:role:type:level context", c,
+                              q(app->selinux_process, b));
+        if (!rk_label_valid(app->selinux_mount))
+                return rk_err(err, -EBADMSG, "%s: mount '%s' is not a user:role:type:level context",
+                              c, q(app->selinux_mount, b));
+        return 0;
+}
+
 /* ---- apps ---- */
 
 static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
 {
-        static const char *const keys[] = {
-            "name",     "image",    "tree",   "readOnlyRootFS",    "exec",
-            "env",      "uid",      "gid",    "supplementaryGids", "workingDirectory",
-            "preStart", "postStop", "mounts", "capabilities",      "noNewPrivileges",
-            "seccomp",  NULL};
+        static const char *const keys[] = {"name",
+                                           "image",
+                                           "tree",
+                                           "readOnlyRootFS",
+                                           "exec",
+                                           "env",
+                                           "uid",
+                                           "gid",
+                                           "supplementaryGids",
+                                           "workingDirectory",
+                                           "preStart",
+                                           "postStop",
+                                           "mounts",
+                                           "capabilities",
+                                           "noNewPrivileges",
+                                           "seccomp",
+                                           "landlock",
+                                           "selinux",
+                                           NULL};
         char b[72];
         uint32_t uid = 0, gid = 0;
         int r = check_keys(a, ctx, keys, err);
@@ -540,6 +586,11 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
                 r = rk_json_get_bool(a, "noNewPrivileges", false, ctx, &app->no_new_privs, err);
         if (r >= 0)
                 r = get_seccomp(a, ctx, app, err);
+        app->landlock = true;
+        if (r >= 0)
+                r = rk_json_get_bool(a, "landlock", false, ctx, &app->landlock, err);
+        if (r >= 0)
+                r = get_selinux(a, ctx, app, err);
         return r < 0 ? r : 0;
 }
 

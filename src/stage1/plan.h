@@ -65,6 +65,10 @@ struct s1_app {
         const char *seccomp_bpf, *seccomp_sha512;
         void *seccomp_prog;
         size_t seccomp_len; /* bytes, a multiple of 8 (struct sock_filter) */
+        /* Landlock (isolators/landlock.c): absent in the plan: true. */
+        bool landlock;
+        /* SELinux labels (PLAN.md): NULL when the plan has none (SELinux disabled). */
+        const char *selinux_process, *selinux_mount;
 };
 
 struct s1_plan {

@@ -10,6 +10,9 @@
  *   probe write PATH           try to create and write PATH; {"write": {"path", "result"}}
  *   probe exit N               exit with status N
  *   probe kill SIG             kill itself with SIG (a number or a name: KILL, TERM, SEGV, ...)
+ *   probe open PATH [w]        open PATH for reading (w: writing, no create); prints
+ *                              {"open": {"path", "result", "data"}} with up to 64 bytes read
+ *   probe landlock             {"landlock": {"abi": N | "ENOSYS" | ...}}
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -348,6 +351,41 @@ static int kill_self(const char *s)
         return 3; /* the signal was blocked or ignored */
 }
 
+/* ---- open, landlock ---- */
+
+static int try_open(const char *path, bool w)
+{
+        char buf[65] = {0};
+        int e = 0;
+        int fd = open(path, (w ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+        if (fd < 0)
+                e = errno;
+        else if (!w && read(fd, buf, sizeof(buf) - 1) < 0)
+                e = errno;
+        if (fd >= 0)
+                close(fd);
+        printf("{\"open\":{\"path\":");
+        put_str(path);
+        printf(",\"result\":");
+        put_str(errno_name(e));
+        printf(",\"data\":");
+        put_str(buf);
+        printf("}}\n");
+        return e ? 1 : 0;
+}
+
+static int landlock_abi(void)
+{
+        long v = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* VERSION */);
+        printf("{\"landlock\":{\"abi\":");
+        if (v < 0)
+                put_str(errno_name(errno));
+        else
+                printf("%ld", v);
+        printf("}}\n");
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -360,6 +398,12 @@ int main(int argc, char **argv)
                 return atoi(argv[2]);
         if (!strcmp(argv[1], "kill") && argc == 3)
                 return kill_self(argv[2]);
-        fprintf(stderr, "usage: probe [syscall NAME... | write PATH | exit N | kill SIG]\n");
+        if (!strcmp(argv[1], "open") && (argc == 3 || (argc == 4 && !strcmp(argv[3], "w"))))
+                return try_open(argv[2], argc == 4);
+        if (!strcmp(argv[1], "landlock") && argc == 2)
+                return landlock_abi();
+        fprintf(stderr,
+                "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] | "
+                "landlock]\n");
         return 2;
 }

@@ -177,6 +177,36 @@ static const struct reject rejects[] = {
      NULL, "is not seccomp/<name>.bpf"},
     {NULL, "{\"seccomp\":{\"bpf\":\"seccomp/app.bpf\",\"sha512\":\"ABC\"}}", NULL,
      "128 lower-case hex"},
+    /* landlock and selinux */
+    {NULL, "{\"landlock\":1}", NULL, "\"landlock\" must be a boolean"},
+    {NULL, "{\"landlock\":\"false\"}", NULL, "\"landlock\" must be a boolean"},
+    {NULL, "{\"landlock\":null}", NULL, "\"landlock\" must be a boolean"},
+    {NULL, "{\"selinux\":\"system_u:system_r:container_t:s0\"}", NULL,
+     "selinux: must be an object"},
+    {NULL, "{\"selinux\":{\"mount\":\"system_u:object_r:f_t:s0\"}}", NULL,
+     "\"process\" is required"},
+    {NULL, "{\"selinux\":{\"process\":\"system_u:system_r:c_t:s0\"}}", NULL,
+     "\"mount\" is required"},
+    {NULL,
+     "{\"selinux\":{\"process\":\"system_u:system_r:c_t:s0\",\"mount\":\"u:r:t:s0\","
+     "\"file\":\"u:r:t:s0\"}}",
+     NULL, "selinux: unknown key \"file\""},
+    {NULL, "{\"selinux\":{\"process\":1,\"mount\":\"u:r:t:s0\"}}", NULL,
+     "\"process\" must be a string"},
+    {NULL, "{\"selinux\":{\"process\":\"system_u:system_r:c_t\",\"mount\":\"u:r:t:s0\"}}", NULL,
+     "process 'system_u:system_r:c_t' is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"u:r:t:s0 \",\"mount\":\"u:r:t:s0\"}}", NULL,
+     "is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"u:r:t:s0:c1024\",\"mount\":\"u:r:t:s0\"}}", NULL,
+     "is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"u:r:t:s0:c5.c2\",\"mount\":\"u:r:t:s0\"}}", NULL,
+     "is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"::t:s0\",\"mount\":\"u:r:t:s0\"}}", NULL,
+     "is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"u:r:t:s0\",\"mount\":\"u:r:t:s0,context=x\"}}", NULL,
+     "mount 'u:r:t:s0,context=x' is not a user:role:type:level context"},
+    {NULL, "{\"selinux\":{\"process\":\"u:r:t:s0\",\"mount\":\"u:r:t:s0\\nx\"}}", NULL,
+     "mount 'u:r:t:s0?x'"},
     /* top level */
     {"{\"extra\":1}", NULL, NULL, "plan: unknown key \"extra\""},
     {"{\"version\":\"#delete\"}", NULL, NULL, "\"version\" is required"},
@@ -461,6 +491,33 @@ static void test_limits(void **state)
         json_decref(doc);
 }
 
+static void test_lsm(void **state)
+{
+        rk_error err = RK_ERROR_INIT;
+        struct s1_plan *p = NULL;
+        json_t *doc = base_plan();
+        assert_int_equal(parse_json(doc, &p, &err), 0);
+        /* defaults: Landlock on, no SELinux labels */
+        assert_true(p->apps[0].landlock);
+        assert_null(p->apps[0].selinux_process);
+        assert_null(p->apps[0].selinux_mount);
+        p = s1_plan_free(p);
+        json_t *app = json_array_get(json_object_get(doc, "apps"), 0);
+        json_object_set_new(app, "landlock", json_false());
+        json_object_set_new(app, "selinux",
+                            json_pack("{s:s, s:s}", "process",
+                                      "system_u:system_r:container_t:s0:c12,c345", "mount",
+                                      "system_u:object_r:container_file_t:s0:c12,c345"));
+        assert_int_equal(parse_json(doc, &p, &err), 0);
+        assert_false(p->apps[0].landlock);
+        assert_string_equal(p->apps[0].selinux_process,
+                            "system_u:system_r:container_t:s0:c12,c345");
+        assert_string_equal(p->apps[0].selinux_mount,
+                            "system_u:object_r:container_file_t:s0:c12,c345");
+        s1_plan_free(p);
+        json_decref(doc);
+}
+
 static void test_load(void **state)
 {
         char dir[] = "/tmp/test-stage1-plan-XXXXXX";
@@ -553,7 +610,7 @@ int main(void)
             cmocka_unit_test(test_rejections),   cmocka_unit_test(test_documents),
             cmocka_unit_test(test_apps_rules),   cmocka_unit_test(test_mount_overlaps),
             cmocka_unit_test(test_limits),       cmocka_unit_test(test_load),
-            cmocka_unit_test(test_load_seccomp),
+            cmocka_unit_test(test_load_seccomp), cmocka_unit_test(test_lsm),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

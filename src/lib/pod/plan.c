@@ -4,6 +4,7 @@
  * image, the exec PATH search, volumes and mounts. */
 #include <fcntl.h>
 #include <limits.h>
+#include <selinux/selinux.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,10 @@
 #include "base/fileio.h"
 #include "base/hash.h"
 #include "base/json.h"
+#include "base/label.h"
 #include "base/path.h"
 #include "pod/caps.h"
+#include "pod/lsm.h"
 #include "pod/pod.h"
 #include "pod/seccomp.h"
 
@@ -983,6 +986,9 @@ struct planner {
         void *bpf; /* the default seccomp filter, from the cache on first use */
         size_t bpf_len;
         char bpf_sha512[RK_SHA512_HEX_LEN + 1];
+        /* SELinux (enabled only): lxc_contexts' process and file contexts, the pod's pair */
+        char *se_process, *se_file;
+        struct rk_mcs_pair se_pair;
 };
 
 static const struct rk_volume *find_volume(const struct rk_pod_manifest *m,
@@ -1270,6 +1276,35 @@ static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *
         return 0;
 }
 
+/* "landlock": false with --insecure-options=landlock (absent: on); "selinux": {"process",
+ * "mount"} when SELinux is enabled (lsm.h), nothing otherwise: stage0's caller reports that. */
+static int lsm_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
+{
+        if (pl->o->insecure_landlock && json_object_set_new(out, "landlock", json_false()) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        if (!pl->se_process)
+                return 0;
+        _cleanup_free_ char *proc = NULL, *mnt = NULL;
+        int r = rk_selinux_app_labels(pl->se_process, pl->se_file, &pl->se_pair, &a->app->isolators,
+                                      &pl->m->isolators, &proc, &mnt, pl->err);
+        if (r < 0)
+                return rk_err_prefix(pl->err, r, "app %s", a->name);
+        json_t *sj = json_pack("{s:s, s:s}", "process", proc, "mount", mnt);
+        if (!sj || json_object_set_new(out, "selinux", sj) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int lsm_prepare(struct planner *pl)
+{
+        if (!rk_selinux_enabled())
+                return 0;
+        const char *path =
+            pl->o->selinux_lxc_contexts ? pl->o->selinux_lxc_contexts : selinux_lxc_contexts_path();
+        int r = rk_selinux_lxc_contexts_read(path, &pl->se_process, &pl->se_file, pl->err);
+        return r < 0 ? r : rk_selinux_reserve(pl->pod, RK_MCS_MAX_CAT, &pl->se_pair, pl->err);
+}
+
 /* The tree's rootfs: opened through the store (it must be completely rendered), and its path
  * checked to be that same directory. */
 static int open_rootfs(struct planner *pl, struct rk_store *s, const char *tree_id, char *path,
@@ -1339,6 +1374,8 @@ static json_t *app_plan(struct planner *pl, struct rk_store *s, const struct rk_
         if (r >= 0)
                 r = seccomp_json(pl, a, out);
         if (r >= 0)
+                r = lsm_json(pl, a, out);
+        if (r >= 0)
                 r = handlers_json(pl, rootfd, env_path(env, n_env), cwd, a, out);
         if (r >= 0 &&
             (!(mounts = mounts_json(pl, a)) || json_object_set_new(out, "mounts", mounts) < 0))
@@ -1403,6 +1440,8 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0 && pl->m->n_apps > MAX_APPS)
                 r = rk_err(pl->err, -E2BIG, "pod: %zu apps, at most %d", pl->m->n_apps, MAX_APPS);
+        if (r >= 0)
+                r = lsm_prepare(pl);
         for (size_t i = 0; r >= 0 && i < pl->m->n_apps; i++) {
                 json_t *a = app_plan(pl, s, &pl->m->apps[i]);
                 if (!a || json_array_append_new(apps, a) < 0)
@@ -1468,6 +1507,8 @@ int rk_pod_prepare(struct rk_pod *pod, struct rk_store *s, const struct rk_pod_o
         }
         safe_close(pl.volfd);
         free(pl.bpf);
+        free(pl.se_process);
+        free(pl.se_file);
         rk_pod_manifest_free(m);
         if (r < 0 && err)
                 *err = e;

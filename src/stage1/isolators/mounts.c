@@ -130,6 +130,8 @@ static int mount_overlay(int pod_fd, const struct s1_app *app, int target, rk_er
             fsconfig(fs, FSCONFIG_SET_FD, "upperdir", NULL, upper) < 0 ||
             fsconfig(fs, FSCONFIG_SET_FD, "workdir", NULL, work) < 0 ||
             fsconfig(fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 ||
+            (app->selinux_mount && /* every file of the root gets the pod's label */
+             fsconfig(fs, FSCONFIG_SET_STRING, "context", app->selinux_mount, 0) < 0) ||
             fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
                 return s1_fs_fail(fs, "overlay", app->tree, err);
         /* nodev: a device node in the image (or made later) opens nothing on the root. */
