@@ -295,6 +295,12 @@ static int export_bpf(scmp_filter_ctx ctx, void **ret, size_t *ret_len, rk_error
 
 int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_len, rk_error *err)
 {
+        return rk_seccomp_compile_flags(profile, len, 0, ret, ret_len, err);
+}
+
+int rk_seccomp_compile_flags(const char *profile, size_t len, unsigned flags, void **ret,
+                             size_t *ret_len, rk_error *err)
+{
         static const char *const known[] = {"defaultAction", "defaultErrnoRet", "architectures",
                                             "syscalls",      "comment",         NULL};
         json_error_t je;
@@ -314,7 +320,7 @@ int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_
         else if ((r = parse_action(root, "defaultAction", "defaultErrnoRet", "seccomp profile",
                                    &def, err)) < 0)
                 ;
-        else if (def == SCMP_ACT_ALLOW)
+        else if (def == SCMP_ACT_ALLOW && !(flags & RK_SECCOMP_ALLOW_DEFAULT_ALLOW))
                 r = rk_err(err, -EINVAL,
                            "seccomp profile: defaultAction SCMP_ACT_ALLOW is not a "
                            "filter");
@@ -343,8 +349,8 @@ int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_
         return r < 0 ? r : 0;
 }
 
-int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, void **ret,
-                      size_t *ret_len, rk_error *err)
+int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, unsigned flags,
+                      void **ret, size_t *ret_len, rk_error *err)
 {
         char hex[RK_SHA512_HEX_LEN + 1], dir[PATH_MAX], name[RK_SHA512_HEX_LEN + 8];
         int r = rk_sha512_buf_hex(profile, len, hex, err);
@@ -369,7 +375,7 @@ int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, voi
         }
         free(buf);
         void *bpf = NULL;
-        r = rk_seccomp_compile(profile, len, &bpf, &n, err);
+        r = rk_seccomp_compile_flags(profile, len, flags, &bpf, &n, err);
         if (r >= 0)
                 r = rk_write_file_atomic_at(dfd, name, bpf, n, 0600, err);
         close(dfd);
