@@ -33,16 +33,33 @@ extern const char rk_seccomp_groups_text[];
 
 /* What stage1 runs between loading the filter and the app's execve, which a retain-set must
  * not break (appc: "the minimal implementation whitelist needed for app life-cycle"). */
-static const char *const lifecycle[] = {"execve",      "exit",           "exit_group",
-                                        "rt_sigreturn", "restart_syscall", "rt_sigaction",
-                                        "rt_sigprocmask", "umask",       NULL};
+static const char *const lifecycle[] = {
+    "execve",         "exit",  "exit_group", "rt_sigreturn", "restart_syscall", "rt_sigaction",
+    "rt_sigprocmask", "umask", NULL};
 /* With noNewPrivileges false the filter is loaded before the capability, id, working
  * directory, Landlock and fd steps (src/stage1/exec.c), which need these as well. */
-static const char *const lifecycle_privs[] = {
-    "open",     "openat",     "openat2",   "read",      "write",     "close",
-    "fstat",    "newfstatat", "lseek",     "prctl",     "capget",    "capset",
-    "setgroups", "setresgid", "setresuid", "fchdir",    "getcwd",    "close_range",
-    "landlock_create_ruleset", "landlock_add_rule",     "landlock_restrict_self", NULL};
+static const char *const lifecycle_privs[] = {"open",
+                                              "openat",
+                                              "openat2",
+                                              "read",
+                                              "write",
+                                              "close",
+                                              "fstat",
+                                              "newfstatat",
+                                              "lseek",
+                                              "prctl",
+                                              "capget",
+                                              "capset",
+                                              "setgroups",
+                                              "setresgid",
+                                              "setresuid",
+                                              "fchdir",
+                                              "getcwd",
+                                              "close_range",
+                                              "landlock_create_ruleset",
+                                              "landlock_add_rule",
+                                              "landlock_restrict_self",
+                                              NULL};
 
 void rk_seccomp_set_clear(struct rk_seccomp_set *s)
 {
@@ -58,7 +75,8 @@ int rk_seccomp_errno_number(const char *name)
         static const struct {
                 const char *name;
                 int nr;
-        } aliases[] = {{"EWOULDBLOCK", EWOULDBLOCK}, {"EDEADLOCK", EDEADLOCK}, {"ENOTSUP", ENOTSUP}};
+        } aliases[] = {
+            {"EWOULDBLOCK", EWOULDBLOCK}, {"EDEADLOCK", EDEADLOCK}, {"ENOTSUP", ENOTSUP}};
         if (!name || name[0] != 'E')
                 return -EINVAL;
         for (size_t i = 0; i < ELEMENTSOF(aliases); i++)
@@ -123,11 +141,12 @@ static int check_word(const char *w, bool retain, const char *ctx, rk_error *err
         }
         if (w[0] == '@') {
                 if (!rk_seccomp_group_known(w))
-                        return rk_err(err, -EINVAL,
-                                      "%s: unknown syscall group %s (known: @rkt/default-whitelist, "
-                                      "@rkt/default-blacklist, @docker/default-whitelist, "
-                                      "@docker/default-blacklist, @appc.io/all, @appc.io/empty)",
-                                      ctx, RK_QUOTE(w));
+                        return rk_err(
+                            err, -EINVAL,
+                            "%s: unknown syscall group %s (known: @rkt/default-whitelist, "
+                            "@rkt/default-blacklist, @docker/default-whitelist, "
+                            "@docker/default-blacklist, @appc.io/all, @appc.io/empty)",
+                            ctx, RK_QUOTE(w));
                 return 0;
         }
         if (strlen(w) > SYSCALL_MAX || seccomp_syscall_resolve_name(w) == __NR_SCMP_ERROR)
@@ -147,14 +166,15 @@ static int check_set(const struct rk_seccomp_set *s, const char *ctx, rk_error *
                         if (!strcmp(s->names[k], s->names[i]))
                                 return rk_err(err, -EINVAL, "%s: %s is listed twice", ctx,
                                               RK_QUOTE(s->names[i]));
-                if (s->n > 1 && (!strcmp(s->names[i], APPC_ALL) ||
-                                 !strcmp(s->names[i], APPC_EMPTY)))
+                if (s->n > 1 &&
+                    (!strcmp(s->names[i], APPC_ALL) || !strcmp(s->names[i], APPC_EMPTY)))
                         return rk_err(err, -EINVAL, "%s: %s cannot be combined with other names",
                                       ctx, s->names[i]);
         }
         if (s->errno_name && rk_seccomp_errno_number(s->errno_name) < 0)
-                return rk_err(err, -EINVAL, "%s: unknown errno %s (an upper-case name such as EPERM)",
-                              ctx, RK_QUOTE(s->errno_name));
+                return rk_err(err, -EINVAL,
+                              "%s: unknown errno %s (an upper-case name such as EPERM)", ctx,
+                              RK_QUOTE(s->errno_name));
         return 0;
 }
 
@@ -194,8 +214,8 @@ int rk_seccomp_parse_opt(const char *arg, struct rk_seccomp_set *ret, rk_error *
                                            "other)",
                                            ctx);
                         else if (strcmp(t + 5, "retain") && strcmp(t + 5, "remove"))
-                                r = rk_err(err, -EINVAL, "%s: mode %s is not retain or remove",
-                                           ctx, RK_QUOTE(t + 5));
+                                r = rk_err(err, -EINVAL, "%s: mode %s is not retain or remove", ctx,
+                                           RK_QUOTE(t + 5));
                         have_mode = true;
                         s.retain = !strcmp(t + 5, "retain");
                 } else if (!strncmp(t, "errno=", 6)) {
@@ -339,7 +359,7 @@ static int expand(const struct rk_seccomp_set *s, struct names *l, rk_error *err
                 int r = w[0] == '@' ? group_foreach(w, names_add, l) : names_add(w, l);
                 if (r < 0)
                         return rk_err(err, r == -ENOMEM ? r : -EINVAL, "seccomp set: %s: %s", w,
-                                      r == -ENOMEM   ? "out of memory"
+                                      r == -ENOMEM  ? "out of memory"
                                       : r == -E2BIG ? "too many syscalls"
                                                     : "a member is not a known syscall");
         }
