@@ -154,9 +154,10 @@ static void test_isolators(void **state)
         assert_false(s.retain);
         assert_null(s.errno_name);
         rk_seccomp_set_clear(&s);
-        assert_true(iso("[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":[\"read\"]}},"
-                        "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"read\"]}}]",
-                        &s, &err) < 0);
+        assert_true(
+            iso("[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":[\"read\"]}},"
+                "{\"name\":\"os/linux/seccomp-remove-set\",\"value\":{\"set\":[\"read\"]}}]",
+                &s, &err) < 0);
         assert_non_null(strstr(err.msg, "seccomp"));
         assert_int_equal(iso("[{\"name\":\"os/linux/seccomp-retain-set\",\"value\":{\"set\":"
                              "[\"no_such_call\"]}}]",
@@ -252,14 +253,14 @@ static int under(const void *bpf, size_t len, enum call c)
 static void test_retain_behaviour(void **state)
 {
         size_t n = 0;
-        void *f = filter_for("mode=retain,errno=EACCES,@docker/default-whitelist,chroot,mount,clone",
-                             true, &n);
+        void *f = filter_for(
+            "mode=retain,errno=EACCES,@docker/default-whitelist,chroot,mount,clone", true, &n);
         assert_int_equal(under(f, n, GETPPID), 0);
-        assert_int_equal(under(f, n, CHROOT), ENOENT);        /* listed: reaches the kernel */
-        assert_int_equal(under(f, n, SETHOSTNAME), EACCES);   /* not listed: the errno */
-        assert_int_equal(under(f, n, SYSLOG), EACCES);        /* not listed */
-        assert_int_equal(under(f, n, MOUNT), EPERM);          /* listed, but always denied */
-        assert_int_equal(under(f, n, KEYCTL), EPERM);         /* always denied */
+        assert_int_equal(under(f, n, CHROOT), ENOENT);         /* listed: reaches the kernel */
+        assert_int_equal(under(f, n, SETHOSTNAME), EACCES);    /* not listed: the errno */
+        assert_int_equal(under(f, n, SYSLOG), EACCES);         /* not listed */
+        assert_int_equal(under(f, n, MOUNT), EPERM);           /* listed, but always denied */
+        assert_int_equal(under(f, n, KEYCTL), EPERM);          /* always denied */
         assert_int_equal(under(f, n, CLONE_NEWUSER_), EACCES); /* namespace flags masked */
         assert_int_equal(under(f, n, CLONE3), ENOSYS);         /* libc falls back to clone */
         free(f);
@@ -344,8 +345,9 @@ static void test_profile_file(void **state)
         assert_non_null(strstr(err.msg, "--seccomp-profile"));
         assert_non_null(strstr(err.msg, "\"read\" listed twice"));
         assert_int_equal(ftruncate(fd, 0), 0);
-        assert_int_equal(pwrite(fd, rk_seccomp_default_profile, rk_seccomp_default_profile_len(), 0),
-                         (ssize_t)rk_seccomp_default_profile_len());
+        assert_int_equal(
+            pwrite(fd, rk_seccomp_default_profile, rk_seccomp_default_profile_len(), 0),
+            (ssize_t)rk_seccomp_default_profile_len());
         assert_int_equal(rk_seccomp_profile_load(path, &buf, &len, &err), 0);
         assert_int_equal(len, rk_seccomp_default_profile_len());
         free(buf);
