@@ -37,10 +37,9 @@ static void round_trip(const struct rk_seccomp_set *s)
 {
         json_t *v = rk_seccomp_set_to_json(s);
         check(v != NULL);
-        json_t *arr = json_pack("[{s:s, s:o}]", "name",
-                                s->retain ? "os/linux/seccomp-retain-set"
-                                          : "os/linux/seccomp-remove-set",
-                                "value", v);
+        json_t *arr = json_pack(
+            "[{s:s, s:o}]", "name",
+            s->retain ? "os/linux/seccomp-retain-set" : "os/linux/seccomp-remove-set", "value", v);
         check(arr != NULL);
         struct rk_isolators l = {0};
         struct rk_seccomp_set t = {0};
