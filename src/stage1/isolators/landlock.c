@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Landlock: filled in by the isolators issue (work in progress; the plan reader accepts no key for
- * it yet). */
+/* Landlock: filled in by the isolators issue (work in progress; the plan reader accepts no key for it yet). */
 #include "stage1/stage1.h"
 
 int s1_landlock_apply(const struct s1_app *app, rk_error *err)
