@@ -94,6 +94,7 @@ $(BUILD)/%.o: %.c
 
 # The default seccomp profile is built into stage0 (.incbin in src/lib/pod/seccomp.c).
 $(BUILD)/src/lib/pod/seccomp.o: profiles/seccomp-default.json
+$(BUILD)/src/lib/pod/seccomp-set.o: profiles/seccomp-groups.txt
 
 $(BUILD)/librkbase.a: $(BASE_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^

@@ -29,6 +29,7 @@
 #include "fetch/fetch.h"
 #include "pod/caps.h"
 #include "pod/pod.h"
+#include "pod/seccomp.h"
 
 #define EXIT_RUNTIME   125
 #define ENV_FILE_MAX   (1 << 20)
@@ -70,6 +71,9 @@ static void help_flags(void)
                "  --readonly-rootfs  --signature=FILE  --mount=volume=NAME,target=PATH\n"
                "  --caps-retain=CAP,...     the app's capability set is exactly these\n"
                "  --caps-remove=CAP,...     remove these from the default set\n"
+               "  --seccomp=mode=retain|remove[,errno=ENAME],SYSCALL|@group,...\n"
+               "                            the app's seccomp set (replaces the image's)\n"
+               "  --seccomp-profile=FILE    the app's seccomp filter: an OCI/Docker profile\n"
                "  -- ARGS ---               arguments appended to the app's exec\n"
                "\n"
                "IMAGE is an image ID (or unique prefix), a name in the store, a file, or an\n"
@@ -324,6 +328,8 @@ static const struct flag flags[] = {
     {"signature", APP, false},
     {"caps-retain", APP, false},
     {"caps-remove", APP, false},
+    {"seccomp", APP, false},
+    {"seccomp-profile", APP, false},
     {"no-new-privileges", POD, true},
 };
 
@@ -468,6 +474,21 @@ static int app_flag(struct rk_app_opts *app, const char *name, const char *v, rk
                 snprintf(flag, sizeof(flag), "--%s", name);
                 int r = rk_caps_parse_list(v, flag, &m, err);
                 return r < 0 ? r : dup_opt(retain ? &app->caps_retain : &app->caps_remove, v);
+        }
+        if (!strcmp(name, "seccomp") || !strcmp(name, "seccomp-profile")) {
+                bool set = !strcmp(name, "seccomp");
+                if (set ? app->seccomp_profile != NULL : app->seccomp != NULL)
+                        return rk_err(err, -EINVAL,
+                                      "--seccomp and --seccomp-profile exclude each other");
+                if (set ? app->seccomp != NULL : app->seccomp_profile != NULL)
+                        return rk_err(err, -EINVAL, "--%s given twice for one app", name);
+                if (!set)
+                        return rk_seccomp_profile_load(v, &app->seccomp_profile,
+                                                       &app->seccomp_profile_len, err);
+                struct rk_seccomp_set s = {0};
+                int r = rk_seccomp_parse_opt(v, &s, err);
+                rk_seccomp_set_clear(&s);
+                return r < 0 ? r : dup_opt(&app->seccomp, v);
         }
         char **dst = !strcmp(name, "name")          ? &app->name
                      : !strcmp(name, "exec")        ? &app->exec

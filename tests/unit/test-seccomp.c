@@ -100,7 +100,7 @@ static void test_cache(void **state)
         size_t na = 0, nb = 0;
         rk_error err = RK_ERROR_INIT;
         const char *p = RULE("{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}");
-        assert_int_equal(rk_seccomp_cached(dir, p, strlen(p), &a, &na, &err), 0);
+        assert_int_equal(rk_seccomp_cached(dir, p, strlen(p), 0, &a, &na, &err), 0);
         char path[512], cmd[600];
         snprintf(path, sizeof(path), "%s/cas/seccomp", dir);
         struct stat st;
@@ -108,7 +108,7 @@ static void test_cache(void **state)
         /* a marker written over the cached file is what the next call returns: no recompile */
         snprintf(cmd, sizeof(cmd), "for f in %s/*.bpf; do printf 12345678 >\"$f\"; done", path);
         assert_int_equal(system(cmd), 0);
-        assert_int_equal(rk_seccomp_cached(dir, p, strlen(p), &b, &nb, &err), 0);
+        assert_int_equal(rk_seccomp_cached(dir, p, strlen(p), 0, &b, &nb, &err), 0);
         assert_int_equal(nb, 8);
         assert_memory_equal(b, "12345678", 8);
         free(a);

@@ -72,6 +72,8 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
                 free(a->signature);
                 free(a->caps_retain);
                 free(a->caps_remove);
+                free(a->seccomp);
+                free(a->seccomp_profile);
                 mount_opts_free(a->mounts, a->n_mounts);
         }
         free(o->apps);
@@ -768,6 +770,20 @@ static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct
         }
         if (r >= 0 && o->no_new_privs_off)
                 r = replace_isolator(app, nnp, nnp, nnp, json_false());
+        /* --seccomp replaces the image's seccomp set; --seccomp-profile drops it (the plan
+         * then uses the profile) */
+        static const char sret[] = "os/linux/seccomp-retain-set",
+                          srem[] = "os/linux/seccomp-remove-set";
+        struct rk_seccomp_set set = {0};
+        if (r >= 0 && ao->seccomp) { /* checked when the flag was parsed */
+                json_t *v = NULL;
+                if ((r = rk_seccomp_parse_opt(ao->seccomp, &set, NULL)) < 0)
+                        return r;
+                v = rk_seccomp_set_to_json(&set);
+                r = v ? replace_isolator(app, sret, srem, set.retain ? sret : srem, v) : -ENOMEM;
+                rk_seccomp_set_clear(&set);
+        } else if (r >= 0 && ao->seccomp_profile)
+                r = replace_isolator(app, sret, srem, NULL, NULL);
         return r;
 }
 
@@ -983,9 +999,6 @@ struct planner {
         int *exec_status;
         rk_error *err;
         int volfd; /* <pod>/volumes, created on first use */
-        void *bpf; /* the default seccomp filter, from the cache on first use */
-        size_t bpf_len;
-        char bpf_sha512[RK_SHA512_HEX_LEN + 1];
         /* SELinux (enabled only): lxc_contexts' process and file contexts, the pod's pair */
         char *se_process, *se_file;
         struct rk_mcs_pair se_pair;
@@ -1239,22 +1252,57 @@ static int ids_json(struct planner *pl, int rootfd, const struct rk_pod_app *a, 
         return 0;
 }
 
+/* The app's seccomp profile: --seccomp-profile's text, or one built from the app's seccomp
+ * set (profiles/README.md), or the default profile. */
+static int app_seccomp_profile(struct planner *pl, const struct rk_pod_app *a, char **ret,
+                               size_t *ret_len, unsigned *ret_flags)
+{
+        size_t idx = (size_t)(a - pl->m->apps);
+        const struct rk_app_opts *ao =
+            !pl->o->manifest && idx < pl->o->n_apps ? &pl->o->apps[idx] : NULL;
+        *ret_flags = 0;
+        if (ao && ao->seccomp_profile) {
+                *ret = strndup(ao->seccomp_profile, ao->seccomp_profile_len);
+                *ret_len = ao->seccomp_profile_len;
+                return *ret ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        }
+        char ctx[RK_ACI_NAME_MAX + 16];
+        snprintf(ctx, sizeof(ctx), "app %s", a->name);
+        struct rk_seccomp_set set = {0};
+        int r = rk_seccomp_set_from_isolators(&a->app->isolators, ctx, &set, pl->err);
+        if (r > 0) {
+                r = rk_seccomp_set_profile(&set, rk_caps_no_new_privs(&a->app->isolators), ret,
+                                           ret_len, ret_flags, pl->err);
+                rk_seccomp_set_clear(&set);
+                return r < 0 ? rk_err_prefix(pl->err, r, "%s", ctx) : 0;
+        }
+        if (r < 0)
+                return r;
+        *ret_len = rk_seccomp_default_profile_len();
+        *ret = strndup(rk_seccomp_default_profile, *ret_len);
+        return *ret ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+}
+
 /* seccomp/<app>.bpf in the pod ('/' of an AC Name becomes '_', which a name cannot hold) and
- * "seccomp": {"bpf": that path, "sha512": hex of the filter} in the app's plan. */
+ * "seccomp": {"bpf": that path, "sha512": hex of the filter} in the app's plan. Each profile
+ * is compiled once into <dir>/cas/seccomp/ by its digest. */
 static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
 {
         if (pl->o->insecure_seccomp)
                 return 0;
-        int r = 0;
-        if (!pl->bpf) {
-                r = rk_seccomp_cached(rk_pods_data_dir(pl->pod->pods), rk_seccomp_default_profile,
-                                      rk_seccomp_default_profile_len(), &pl->bpf, &pl->bpf_len,
-                                      pl->err);
-                if (r >= 0)
-                        r = rk_sha512_buf_hex(pl->bpf, pl->bpf_len, pl->bpf_sha512, pl->err);
-                if (r < 0)
-                        return r;
-        }
+        _cleanup_free_ char *profile = NULL;
+        _cleanup_free_ void *bpf = NULL;
+        size_t plen = 0, bpf_len = 0;
+        unsigned flags = 0;
+        char sha[RK_SHA512_HEX_LEN + 1];
+        int r = app_seccomp_profile(pl, a, &profile, &plen, &flags);
+        if (r >= 0)
+                r = rk_seccomp_cached(rk_pods_data_dir(pl->pod->pods), profile, plen, flags, &bpf,
+                                      &bpf_len, pl->err);
+        if (r >= 0)
+                r = rk_sha512_buf_hex(bpf, bpf_len, sha, pl->err);
+        if (r < 0)
+                return r;
         if (mkdirat(pl->pod->fd, "seccomp", 0700) < 0 && errno != EEXIST)
                 return rk_err_errno(pl->err, negative_errno(), "pod: cannot create seccomp/");
         char rel[PATH_MAX];
@@ -1266,11 +1314,10 @@ static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *
             openat(pl->pod->fd, "seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return rk_err_errno(pl->err, negative_errno(), "pod: cannot open seccomp/");
-        r = rk_write_file_atomic_at(dfd, rel + strlen("seccomp/"), pl->bpf, pl->bpf_len, 0600,
-                                    pl->err);
+        r = rk_write_file_atomic_at(dfd, rel + strlen("seccomp/"), bpf, bpf_len, 0600, pl->err);
         if (r < 0)
                 return rk_err_prefix(pl->err, r, "app %s", a->name);
-        json_t *sj = json_pack("{s:s, s:s}", "bpf", rel, "sha512", pl->bpf_sha512);
+        json_t *sj = json_pack("{s:s, s:s}", "bpf", rel, "sha512", sha);
         if (!sj || json_object_set_new(out, "seccomp", sj) < 0)
                 return rk_err(pl->err, -ENOMEM, "out of memory");
         return 0;
@@ -1506,7 +1553,6 @@ int rk_pod_prepare(struct rk_pod *pod, struct rk_store *s, const struct rk_pod_o
                 rk_pods_unlock_prepare(pod->pods);
         }
         safe_close(pl.volfd);
-        free(pl.bpf);
         free(pl.se_process);
         free(pl.se_file);
         rk_pod_manifest_free(m);

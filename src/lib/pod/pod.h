@@ -196,6 +196,9 @@ struct rk_app_opts {
         struct rk_mount_opt *mounts;
         size_t n_mounts;
         char *caps_retain, *caps_remove; /* --caps-retain/--caps-remove: "CAP_X,..." or NULL */
+        char *seccomp;                   /* --seccomp=mode=...,... (checked) or NULL */
+        char *seccomp_profile;           /* --seccomp-profile: the file's text (checked) or NULL */
+        size_t seccomp_profile_len;
 };
 
 struct rk_pod_opts {

@@ -78,6 +78,17 @@ static const struct {
     {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
 };
 
+/* Untrusted text in a one-line message: control characters become '?', at most 64 bytes. */
+static const char *clean(const char *s, char *buf, size_t size)
+{
+        size_t i = 0;
+        for (; s && s[i] && i + 1 < size && i < 64; i++)
+                buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+        buf[i] = 0;
+        return buf;
+}
+#define CLEAN(s) clean((s), (char[72]){0}, 72)
+
 static bool keys_known(json_t *o, const char *const *known, const char *ctx, rk_error *err, int *r)
 {
         const char *k;
@@ -87,7 +98,7 @@ static bool keys_known(json_t *o, const char *const *known, const char *ctx, rk_
                 for (size_t i = 0; known[i] && !ok; i++)
                         ok = !strcmp(k, known[i]);
                 if (!ok) {
-                        *r = rk_err(err, -EINVAL, "%s: unknown key \"%s\"", ctx, k);
+                        *r = rk_err(err, -EINVAL, "%s: unknown key \"%s\"", ctx, CLEAN(k));
                         return false;
                 }
         }
@@ -104,7 +115,7 @@ static int parse_action(json_t *o, const char *akey, const char *ekey, const cha
         while (i < sizeof(actions) / sizeof(actions[0]) && strcmp(actions[i].name, a))
                 i++;
         if (i == sizeof(actions) / sizeof(actions[0]))
-                return rk_err(err, -EINVAL, "%s: unknown action \"%s\"", ctx, a);
+                return rk_err(err, -EINVAL, "%s: unknown action \"%s\"", ctx, CLEAN(a));
         json_t *e = json_object_get(o, ekey);
         bool is_errno = actions[i].act == SCMP_ACT_ERRNO(0);
         if (e && !is_errno)
@@ -162,7 +173,7 @@ static int parse_args(json_t *args, const char *ctx, struct scmp_arg_cmp *cmp, u
                         k++;
                 if (!op || k == sizeof(ops) / sizeof(ops[0]))
                         return rk_err(err, -EINVAL, "%s: unknown operator \"%s\"", ctx,
-                                      op ? op : "(none)");
+                                      op ? CLEAN(op) : "(none)");
                 uint64_t v1 = 0, v2 = 0;
                 if ((r = parse_u64(json_object_get(a, "value"), ctx, "value", &v1, err)) < 0 ||
                     (r = parse_u64(json_object_get(a, "valueTwo"), ctx, "valueTwo", &v2, err)) < 0)
@@ -220,7 +231,7 @@ static int add_rule(scmp_filter_ctx ctx, uint32_t def, json_t *rule, size_t idx,
                 int nr = seccomp_syscall_resolve_name(name);
                 if (nr == __NR_SCMP_ERROR)
                         return rk_err(err, -EINVAL, "seccomp profile: unknown syscall \"%s\"",
-                                      name);
+                                      CLEAN(name));
                 if ((r = check_dup(s, n_seen, nr, n_cmp > 0, name, err)) < 0)
                         return r;
                 /* equal to the default: libseccomp refuses it, and it changes nothing */
@@ -250,7 +261,7 @@ static int add_arches(scmp_filter_ctx ctx, json_t *a, rk_error *err)
                         k++;
                 if (!name || k == sizeof(arches) / sizeof(arches[0]))
                         return rk_err(err, -EINVAL, "seccomp profile: unknown architecture \"%s\"",
-                                      name ? name : "(not a string)");
+                                      name ? CLEAN(name) : "(not a string)");
                 for (size_t j = 0; j < n_done; j++)
                         if (done[j] == arches[k].arch)
                                 return rk_err(err, -EINVAL,
@@ -295,12 +306,19 @@ static int export_bpf(scmp_filter_ctx ctx, void **ret, size_t *ret_len, rk_error
 
 int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_len, rk_error *err)
 {
+        return rk_seccomp_compile_flags(profile, len, 0, ret, ret_len, err);
+}
+
+int rk_seccomp_compile_flags(const char *profile, size_t len, unsigned flags, void **ret,
+                             size_t *ret_len, rk_error *err)
+{
         static const char *const known[] = {"defaultAction", "defaultErrnoRet", "architectures",
                                             "syscalls",      "comment",         NULL};
         json_error_t je;
         json_t *root = json_loadb(profile, len, JSON_REJECT_DUPLICATES, &je);
         if (!root)
-                return rk_err(err, -EINVAL, "seccomp profile: line %d: %s", je.line, je.text);
+                return rk_err(err, -EINVAL, "seccomp profile: line %d: %s", je.line,
+                              CLEAN(je.text));
         int r = 0;
         uint32_t def = 0;
         scmp_filter_ctx ctx = NULL;
@@ -314,7 +332,7 @@ int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_
         else if ((r = parse_action(root, "defaultAction", "defaultErrnoRet", "seccomp profile",
                                    &def, err)) < 0)
                 ;
-        else if (def == SCMP_ACT_ALLOW)
+        else if (def == SCMP_ACT_ALLOW && !(flags & RK_SECCOMP_ALLOW_DEFAULT_ALLOW))
                 r = rk_err(err, -EINVAL,
                            "seccomp profile: defaultAction SCMP_ACT_ALLOW is not a "
                            "filter");
@@ -343,8 +361,8 @@ int rk_seccomp_compile(const char *profile, size_t len, void **ret, size_t *ret_
         return r < 0 ? r : 0;
 }
 
-int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, void **ret,
-                      size_t *ret_len, rk_error *err)
+int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, unsigned flags,
+                      void **ret, size_t *ret_len, rk_error *err)
 {
         char hex[RK_SHA512_HEX_LEN + 1], dir[PATH_MAX], name[RK_SHA512_HEX_LEN + 8];
         int r = rk_sha512_buf_hex(profile, len, hex, err);
@@ -369,7 +387,7 @@ int rk_seccomp_cached(const char *data_dir, const char *profile, size_t len, voi
         }
         free(buf);
         void *bpf = NULL;
-        r = rk_seccomp_compile(profile, len, &bpf, &n, err);
+        r = rk_seccomp_compile_flags(profile, len, flags, &bpf, &n, err);
         if (r >= 0)
                 r = rk_write_file_atomic_at(dfd, name, bpf, n, 0600, err);
         close(dfd);
