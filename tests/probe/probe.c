@@ -10,6 +10,9 @@
  *   probe write PATH           try to create and write PATH; {"write": {"path", "result"}}
  *   probe exit N               exit with status N
  *   probe kill SIG             kill itself with SIG (a number or a name: KILL, TERM, SEGV, ...)
+ *   probe stat PATH            lstat PATH; {"stat": {"path", "result", "uid", "gid", "mode"}}
+ *   probe unshare-user         try unshare(CLONE_NEWUSER) in a child; {"unshare-user": "OK" |
+ * errno}
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -348,6 +351,39 @@ static int kill_self(const char *s)
         return 3; /* the signal was blocked or ignored */
 }
 
+/* ---- stat, unshare-user (user namespaces) ---- */
+
+static int try_stat(const char *path)
+{
+        struct stat st;
+        int e = lstat(path, &st) < 0 ? errno : 0;
+        printf("{\"stat\":{\"path\":");
+        put_str(path);
+        printf(",\"result\":");
+        put_str(errno_name(e));
+        if (!e)
+                printf(",\"uid\":%u,\"gid\":%u,\"mode\":\"%04o\"", (unsigned)st.st_uid,
+                       (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+        printf("}}\n");
+        return e ? 1 : 0;
+}
+
+/* In a child, so the probe itself keeps its namespaces; the child reports its errno. */
+static int try_unshare_user(void)
+{
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(unshare(CLONE_NEWUSER) < 0 ? (errno & 0xff) : 0);
+        int st = 0;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+                return 2;
+        printf("{\"unshare-user\":");
+        put_str(errno_name(WEXITSTATUS(st)));
+        printf("}\n");
+        return WEXITSTATUS(st) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -360,6 +396,12 @@ int main(int argc, char **argv)
                 return atoi(argv[2]);
         if (!strcmp(argv[1], "kill") && argc == 3)
                 return kill_self(argv[2]);
-        fprintf(stderr, "usage: probe [syscall NAME... | write PATH | exit N | kill SIG]\n");
+        if (!strcmp(argv[1], "stat") && argc == 3)
+                return try_stat(argv[2]);
+        if (!strcmp(argv[1], "unshare-user") && argc == 2)
+                return try_unshare_user();
+        fprintf(stderr,
+                "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | stat PATH "
+                "| unshare-user]\n");
         return 2;
 }

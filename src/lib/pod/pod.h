@@ -215,6 +215,8 @@ struct rk_pod_opts {
         bool insecure_capabilities;       /* --insecure-options=capabilities: all caps */
         bool no_new_privs_off;            /* --no-new-privileges=false */
         bool insecure_seccomp;            /* --insecure-options=seccomp: no filter */
+        bool private_users;               /* --private-users: own user namespace (userns.h) */
+        bool userns_chown;                /* with it: a chown'ed copy, not an idmapped mount */
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);
