@@ -59,8 +59,8 @@ static int parse(const char *buf, size_t len, struct registry *reg, rk_error *er
                 char num[16];
                 size_t nlen = sp ? (size_t)(nl - sp - 1) : 0;
                 if (!sp || !uuid_ok(p, (size_t)(sp - p)) || nlen == 0 || nlen >= sizeof(num))
-                        return rk_err(err, -EBADMSG, "userns registry line %zu: not '<uuid> <base>'",
-                                      lineno);
+                        return rk_err(err, -EBADMSG,
+                                      "userns registry line %zu: not '<uuid> <base>'", lineno);
                 memcpy(num, sp + 1, nlen);
                 num[nlen] = 0;
                 char *end = NULL;
@@ -253,7 +253,9 @@ int rk_userns_lookup(int dirfd, const char *uuid, uint32_t *ret, rk_error *err)
         int d = -EBADF;
         _cleanup_close_ int lock = open_locked(dirfd, false, &reg, &d, err);
         _cleanup_close_ int dfd = d;
-        int r = lock < 0 && lock != -ENOENT ? lock : rk_err(err, -ENOENT, "userns: pod %s has no range", uuid);
+        int r = lock < 0 && lock != -ENOENT
+                    ? lock
+                    : rk_err(err, -ENOENT, "userns: pod %s has no range", uuid);
         for (size_t i = 0; i < reg.n; i++)
                 if (!strcmp(reg.v[i].uuid, uuid)) {
                         *ret = reg.v[i].base;

@@ -125,8 +125,8 @@ static int talk(pid_t pid, int to_child, int from_child, const struct s1_plan *p
         int r = write_map(procfd, "gid_map", plan->gid_base, plan->userns_size, err);
         if (r >= 0)
                 r = write_map(procfd, "uid_map", plan->uid_base, plan->userns_size, err);
-        if (r >= 0 && open_ns(procfd, "user", &us.user_fd, err) >= 0 && write(to_child, "g", 1) == 1 &&
-            read(from_child, &c, 1) == 1 && c == 'd')
+        if (r >= 0 && open_ns(procfd, "user", &us.user_fd, err) >= 0 &&
+            write(to_child, "g", 1) == 1 && read(from_child, &c, 1) == 1 && c == 'd')
                 r = 0;
         else if (r >= 0)
                 r = us.user_fd < 0 ? -EBADF
@@ -219,9 +219,8 @@ int s1_userns_tree(const struct s1_pod *pod, const struct s1_app *app)
         if (!us.active)
                 return -EBADF;
         size_t i = (size_t)(app - pod->plan->apps);
-        return i < pod->plan->n_apps && us.tree[i] >= 0
-                   ? fcntl(us.tree[i], F_DUPFD_CLOEXEC, 3)
-                   : -EBADF;
+        return i < pod->plan->n_apps && us.tree[i] >= 0 ? fcntl(us.tree[i], F_DUPFD_CLOEXEC, 3)
+                                                        : -EBADF;
 }
 
 bool s1_userns_copy(const struct s1_pod *pod, const struct s1_app *app)
@@ -243,7 +242,8 @@ int s1_userns_join_pod_ns(rk_error *err)
 int s1_userns_join_net(rk_error *err)
 {
         if (setns(us.net_fd, CLONE_NEWNET) < 0)
-                return rk_err_errno(err, negative_errno(), "cannot join the pod's network namespace");
+                return rk_err_errno(err, negative_errno(),
+                                    "cannot join the pod's network namespace");
         return 0;
 }
 
