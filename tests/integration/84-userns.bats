@@ -118,28 +118,23 @@ plan_base() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["u
 
 @test "--private-users: concurrent prepares get disjoint ranges; two pods run side by side" {
 	for i in 1 2 3 4 5 6; do
-		"$RKT" $(G) --insecure-options=image prepare --quiet --private-users "$PROBE_ACI" >"$T/uuid$i" 2>"$T/err$i" &
+		"$RKT" $(G) --insecure-options=image prepare --quiet --private-users "$PROBE_ACI" \
+			--exec=/bin/sh -- -c 'sleep 1; cat /proc/self/uid_map' --- >"$T/uuid$i" 2>"$T/err$i" &
 	done
 	wait
 	for i in 1 2 3 4 5 6; do [ -s "$T/uuid$i" ] || fail_with "prepare $i: $(cat "$T/err$i")"; done
 	bases=$(for u in $(ls "$D/pods/prepared"); do plan_base "$D/pods/prepared/$u"; done | sort -n)
 	[ "$(echo "$bases" | wc -l)" = 6 ]
 	[ "$(echo "$bases" | uniq | wc -l)" = 6 ] || fail_with "shared ranges: $bases"
-	[ "$(grep -c . "$D/userns/registry")" = 7 ]
+	[ "$(grep -c . "$D/userns/registry")" = 7 ] # the header and 6 pods
 	for b in $bases; do [ $(((b - BASE) % 65536)) = 0 ] && [ "$b" -ge "$BASE" ]; done
-	# two of them running at once see their own maps
+	# two of them running at the same time, each in its own range
 	u1=$(cat "$T/uuid1") u2=$(cat "$T/uuid2")
 	"$RKT" $(G) run-prepared "$u1" >"$T/out1" 2>&1 &
 	"$RKT" $(G) run-prepared "$u2" >"$T/out2" 2>&1 &
 	wait
-	b1=$(grep -o '"uid_map":[^]]*' "$T/out1" || true)
-	python3 - "$T/out1" "$T/out2" "$(plan_base "$D/pods/run/$u1")" "$(plan_base "$D/pods/run/$u2")" <<'EOF'
-import json, sys
-for f, base in ((sys.argv[1], sys.argv[3]), (sys.argv[2], sys.argv[4])):
-    lines = [l for l in open(f) if l.startswith("{")]
-    assert lines, open(f).read()
-assert sys.argv[3] != sys.argv[4]
-EOF
+	grep -qx " *0 *$(plan_base "$D/pods/run/$u1") *65536" "$T/out1" || fail_with "pod 1: $(cat "$T/out1")"
+	grep -qx " *0 *$(plan_base "$D/pods/run/$u2") *65536" "$T/out2" || fail_with "pod 2: $(cat "$T/out2")"
 }
 
 @test "--private-users: nested user namespaces are blocked, with and without the seccomp filter" {
