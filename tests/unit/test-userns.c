@@ -132,15 +132,15 @@ static void test_corrupt_registry_is_an_error(void **state)
 {
         struct fx *f = *state;
         static const char *const bad[] = {
-            "",                                                   /* no header */
-            "rkt-userns 2\n",                                     /* unknown version */
-            "rkt-userns 1\n" U1 " 2147483648",                    /* no newline */
-            "rkt-userns 1\n" U1 "\n",                             /* no base */
-            "rkt-userns 1\nxyz 2147483648\n",                     /* not a uuid */
-            "rkt-userns 1\n" U1 " 2147483649\n",                  /* unaligned */
-            "rkt-userns 1\n" U1 " 0\n",                           /* host root */
-            "rkt-userns 1\n" U1 " -65536\n",                      /* sign */
-            "rkt-userns 1\n" U1 " 99999999999\n",                 /* beyond 32 bits */
+            "",                                                     /* no header */
+            "rkt-userns 2\n",                                       /* unknown version */
+            "rkt-userns 1\n" U1 " 2147483648",                      /* no newline */
+            "rkt-userns 1\n" U1 "\n",                               /* no base */
+            "rkt-userns 1\nxyz 2147483648\n",                       /* not a uuid */
+            "rkt-userns 1\n" U1 " 2147483649\n",                    /* unaligned */
+            "rkt-userns 1\n" U1 " 0\n",                             /* host root */
+            "rkt-userns 1\n" U1 " -65536\n",                        /* sign */
+            "rkt-userns 1\n" U1 " 99999999999\n",                   /* beyond 32 bits */
             "rkt-userns 1\n" U1 " 2147483648\n" U2 " 2147483648\n", /* one block twice */
             "rkt-userns 1\n" U1 " 2147483648\n" U1 " 2147549184\n", /* one pod twice */
         };

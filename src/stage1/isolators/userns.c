@@ -105,7 +105,9 @@ static int open_ns(int procfd, const char *name, int *ret, rk_error *err)
 {
         char path[32];
         snprintf(path, sizeof(path), "ns/%s", name);
-        *ret = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+        /* above the fds exec.c moves into place (3: the error pipe, 4: see keep_fd) */
+        _cleanup_close_ int fd = openat(procfd, path, O_RDONLY | O_CLOEXEC);
+        *ret = fd < 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 8);
         if (*ret < 0)
                 return rk_err_errno(err, negative_errno(), "cannot open the pod's %s namespace",
                                     name);
