@@ -195,6 +195,8 @@ plan_base() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["u
 	rki prepare --private-users "$PROBE_ACI" --user=70000
 	[ "$status" -ne 0 ]
 	contains "$stderr" "outside the pod's user namespace"
+	# the failed prepare gave its range back
+	[ "$(grep -c . "$D/userns/registry")" = 1 ]
 }
 
 @test "without --private-users nothing changes: host maps, no registry, no userns in the plan" {

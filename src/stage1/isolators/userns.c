@@ -127,12 +127,10 @@ static int talk(pid_t pid, int to_child, int from_child, const struct s1_plan *p
         int r = write_map(procfd, "gid_map", plan->gid_base, plan->userns_size, err);
         if (r >= 0)
                 r = write_map(procfd, "uid_map", plan->uid_base, plan->userns_size, err);
-        if (r >= 0 && open_ns(procfd, "user", &us.user_fd, err) >= 0 &&
-            write(to_child, "g", 1) == 1 && read(from_child, &c, 1) == 1 && c == 'd')
-                r = 0;
-        else if (r >= 0)
-                r = us.user_fd < 0 ? -EBADF
-                                   : rk_err(err, -ECHILD, "the pod's namespaces could not be made");
+        if (r >= 0)
+                r = open_ns(procfd, "user", &us.user_fd, err);
+        if (r >= 0 && (write(to_child, "g", 1) != 1 || read(from_child, &c, 1) != 1 || c != 'd'))
+                r = rk_err(err, -ECHILD, "the pod's namespaces could not be made");
         if (r >= 0)
                 r = open_ns(procfd, "uts", &us.uts_fd, err);
         if (r >= 0)
