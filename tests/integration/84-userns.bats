@@ -95,6 +95,17 @@ plan_base() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["u
 	[[ $stderr != *"chown'ed"* ]] || fail_with "fell back to a copy: $stderr"
 }
 
+@test "--private-users: an empty volume belongs to the mapped ids; a non-root app writes to it" {
+	rki run --private-users --volume=e,kind=empty,uid=1000,gid=1001 --mount=volume=e,target=/e \
+		"$PROBE_ACI" --user=1000 --group=1001 --exec=/bin/sh -- -c 'probe stat /e; probe write /e/x' ---
+	[ "$status" -eq 0 ] || fail_with "$stderr"
+	contains "$output" '"uid":1000,"gid":1001'
+	contains "$output" '"result":"OK"'
+	uuid=$(only_pod run)
+	[ "$(stat -c %u:%g "$D/pods/run/$uuid/volumes/e")" = "$((BASE + 1000)):$((BASE + 1001))" ]
+	[ "$(stat -c %u:%g "$D/pods/run/$uuid/volumes/e/x")" = "$((BASE + 1000)):$((BASE + 1001))" ]
+}
+
 @test "--private-users: the chown'ed-copy fallback gives the same ownership" {
 	mkdir -m 0777 "$T/vol"
 	RKT_TEST_USERNS_CHOWN=1 rki run --private-users --volume=v,kind=host,source="$T/vol" \
