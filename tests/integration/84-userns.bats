@@ -106,6 +106,21 @@ plan_base() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["u
 	[ "$(stat -c %u:%g "$D/pods/run/$uuid/volumes/e/x")" = "$((BASE + 1000)):$((BASE + 1001))" ]
 }
 
+@test "--private-users: root in the pod has no power over host root's files in a volume" {
+	mkdir -m 0777 "$T/vol"
+	echo secret >"$T/vol/root-only"
+	chmod 0600 "$T/vol/root-only"
+	rki run --private-users --volume=v,kind=host,source="$T/vol" --mount=volume=v,target=/vol \
+		"$PROBE_ACI" --exec=/bin/sh -- -c 'probe write /vol/root-only; probe stat /vol/root-only' ---
+	contains "$output" '"result":"EACCES"'
+	contains "$output" '"uid":65534,"gid":65534'
+	[ "$(cat "$T/vol/root-only")" = secret ]
+	# control: without --private-users the same app (CAP_DAC_OVERRIDE) may
+	rki run --volume=v,kind=host,source="$T/vol" --mount=volume=v,target=/vol \
+		"$PROBE_ACI" --exec=/bin/probe -- write /vol/root-only ---
+	contains "$output" '"result":"OK"'
+}
+
 @test "--private-users: the chown'ed-copy fallback gives the same ownership" {
 	mkdir -m 0777 "$T/vol"
 	RKT_TEST_USERNS_CHOWN=1 rki run --private-users --volume=v,kind=host,source="$T/vol" \
