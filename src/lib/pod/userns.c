@@ -265,6 +265,8 @@ int rk_userns_lookup(int dirfd, const char *uuid, uint32_t *ret, rk_error *err)
         return r;
 }
 
+/* A pod only ever moves to a later state of rk_pod_state (embryo, prepare, prepared, run,
+ * exited-garbage, garbage), so looking in that order cannot miss one that moves meanwhile. */
 static bool pod_exists(void *userdata, const char *uuid)
 {
         char path[PATH_MAX];
