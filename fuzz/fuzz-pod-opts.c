@@ -122,12 +122,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!s)
                 return 0;
         switch (data[0] % 6) {
-        case 0: fuzz_volume(s); break;
-        case 1: fuzz_mount(s); break;
-        case 2: fuzz_env(s, strlen(s), false); break;
-        case 3: fuzz_env((const char *)data + 1, size - 1, true); break;
-        case 4: fuzz_gids(s); break;
-        default: fuzz_caps(s); break;
+        case 0:
+                fuzz_volume(s);
+                break;
+        case 1:
+                fuzz_mount(s);
+                break;
+        case 2:
+                fuzz_env(s, strlen(s), false);
+                break;
+        case 3:
+                fuzz_env((const char *)data + 1, size - 1, true);
+                break;
+        case 4:
+                fuzz_gids(s);
+                break;
+        default:
+                fuzz_caps(s);
+                break;
         }
         free(s);
         return 0;

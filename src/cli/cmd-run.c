@@ -61,6 +61,8 @@ static void help_flags(void)
                "  --pod-manifest=FILE      run this pod manifest (no IMAGE arguments)\n"
                "  --interactive            the one app gets this terminal\n"
                "  --no-overlay             copy the image tree instead of an overlay\n"
+               "  --private-users          run the pod in its own user namespace (a host id range\n"
+               "                           of its own, nested user namespaces blocked)\n"
                "  --readonly-rootfs        every app's root is read-only\n"
                "  --pull-policy=new|never  new (default): fetch IMAGE unless stored\n"
                "  --no-new-privileges=false  let apps gain privileges through execve\n"
@@ -314,6 +316,7 @@ static const struct flag flags[] = {
     {"pod-manifest", POD, false},
     {"interactive", POD, true},
     {"no-overlay", POD, true},
+    {"private-users", POD, true},
     {"pull-policy", POD, false},
     {"quiet", POD, true},
     {"mount", BOTH, false},
@@ -435,6 +438,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 o->interactive = b;
         else if (!strcmp(name, "no-overlay"))
                 o->no_overlay = b;
+        else if (!strcmp(name, "private-users"))
+                o->private_users = b;
         else if (!strcmp(name, "quiet"))
                 a->quiet = b;
         else if (!strcmp(name, "readonly-rootfs"))
@@ -946,6 +951,9 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
         a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
         a.o.insecure_landlock = g->insecure & RK_INSECURE_LANDLOCK;
+        /* Test hook: the chown'ed-copy fallback of --private-users on a filesystem that would
+         * allow an idmapped mount (rkt-run(1)). */
+        a.o.userns_chown = getenv("RKT_TEST_USERNS_CHOWN") != NULL;
         warn_relaxed(&a.o);
         warn_lsm(a.o.insecure_landlock);
         if (mode == MODE_RUN)

@@ -28,7 +28,20 @@ struct copy {
         char failed[PATH_MAX]; /* the entry that failed, for the message */
         struct hardlink *links;
         size_t n_links;
+        uid_t uid_base; /* --private-users: owners below size move up by these */
+        gid_t gid_base;
+        uint32_t size;
 };
+
+/* The owner the copy gets: ids the pod's user namespace maps are shifted into its host range;
+ * others (unmapped inside the pod either way) are kept. */
+static void shift(const struct copy *c, struct stat *st)
+{
+        if (st->st_uid < c->size)
+                st->st_uid += c->uid_base;
+        if (st->st_gid < c->size)
+                st->st_gid += c->gid_base;
+}
 
 static int copy_xattrs(int src, int dst)
 {
@@ -170,6 +183,7 @@ static int copy_entry(struct copy *c, int src, int dst, const char *name, int de
         struct stat st;
         if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return negative_errno();
+        shift(c, &st);
         switch (st.st_mode & S_IFMT) {
         case S_IFDIR:
                 return copy_subdir(c, src, dst, name, &st, depth);
@@ -210,16 +224,22 @@ static int copy_dir(struct copy *c, int src, int dst, int depth)
         return r < 0 ? r : errno ? negative_errno() : 0;
 }
 
-int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err)
+int s1_copy_tree_shifted(int src_dirfd, int dst_dirfd, uid_t uid_base, gid_t gid_base,
+                         uint32_t size, rk_error *err)
 {
         _cleanup_free_ struct copy *c = calloc(1, sizeof(*c));
         if (!c)
                 return rk_err(err, -ENOMEM, "out of memory");
         c->dst_root = dst_dirfd;
+        c->uid_base = uid_base;
+        c->gid_base = gid_base;
+        c->size = size;
         struct stat st;
         int r = copy_dir(c, src_dirfd, dst_dirfd, 0);
-        if (r >= 0 && fstat(src_dirfd, &st) == 0)
+        if (r >= 0 && fstat(src_dirfd, &st) == 0) {
+                shift(c, &st);
                 r = copy_meta(src_dirfd, dst_dirfd, &st);
+        }
         for (size_t i = 0; i < c->n_links; i++)
                 free(c->links[i].path);
         free(c->links);
@@ -228,4 +248,9 @@ int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err)
         if (r < 0)
                 return rk_err_errno(err, r, "cannot copy '%s'", c->failed);
         return 0;
+}
+
+int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err)
+{
+        return s1_copy_tree_shifted(src_dirfd, dst_dirfd, 0, 0, 0, err);
 }

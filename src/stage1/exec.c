@@ -211,7 +211,8 @@ static int step_close_fds(struct app_ctx *c, rk_error *err)
                         return rk_err_errno(err, negative_errno(), "dup3");
                 c->err_fd = 3;
         }
-        if (close_range(4, ~0U, 0) < 0)
+        /* --private-users: the user namespace fd (moved to 4) stays until the app enters it */
+        if (close_range(s1_userns_keep_fd(4), ~0U, 0) < 0)
                 return rk_err_errno(err, negative_errno(), "close_range");
         return 0;
 }
@@ -236,6 +237,10 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
                 r = step_rlimits(app, &err);
         if (r >= 0)
                 r = step_selinux_label(app, &err);
+        /* --private-users: after the steps that need host privilege, before any filter (it
+         * would refuse setns) and before the capability steps, which then apply inside. */
+        if (r >= 0)
+                r = s1_userns_enter(&err);
         /* without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the caps go (the
          * steps below only need syscalls the filter allows) */
         if (r >= 0 && !app->no_new_privs)

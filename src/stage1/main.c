@@ -201,6 +201,8 @@ static int cmd_run(char **argv, struct s1_pod *pod)
         if (r >= 0)
                 r = prepare_pod_dir(pod, &err);
         if (r >= 0)
+                r = s1_userns_setup(pod, &err);
+        if (r >= 0)
                 r = start_pod(pod, &err);
         if (r < 0)
                 rk_log_error("%s", err.msg);

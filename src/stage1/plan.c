@@ -635,11 +635,58 @@ static int parse_apps(const json_t *root, struct s1_plan *p, rk_error *err)
         return 0;
 }
 
+/* "userns": {"uidBase", "gidBase", "size", "chown"}: host id 0 (root) is never mapped, and
+ * the range must end below (uid_t)-1. */
+static int parse_userns(const json_t *u, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"uidBase", "gidBase", "size", "chown", NULL};
+        if (!u)
+                return 0;
+        if (!json_is_object(u))
+                return rk_err(err, -EBADMSG, "plan: userns is not an object");
+        int r = check_keys(u, "plan: userns", keys, err);
+        if (r >= 0)
+                r = get_id(u, "uidBase", true, "plan: userns", &p->uid_base, err);
+        if (r >= 0)
+                r = get_id(u, "gidBase", true, "plan: userns", &p->gid_base, err);
+        if (r >= 0)
+                r = get_id(u, "size", true, "plan: userns", &p->userns_size, err);
+        if (r >= 0)
+                r = rk_json_get_bool(u, "chown", false, "plan: userns", &p->userns_chown, err);
+        if (r < 0)
+                return r;
+        if (p->uid_base == 0 || p->gid_base == 0 || p->userns_size == 0 ||
+            (uint64_t)p->uid_base + p->userns_size > UINT32_MAX ||
+            (uint64_t)p->gid_base + p->userns_size > UINT32_MAX)
+                return rk_err(err, -ERANGE,
+                              "plan: userns range is empty, maps host root or "
+                              "ends beyond 2^32-2");
+        p->userns = true;
+        return 0;
+}
+
+/* Under a user namespace every id the apps use must be mapped. */
+static int check_userns_ids(const struct s1_plan *p, rk_error *err)
+{
+        for (size_t i = 0; p->userns && i < p->n_apps; i++) {
+                const struct s1_app *a = &p->apps[i];
+                bool bad = a->uid >= p->userns_size || a->gid >= p->userns_size;
+                for (size_t g = 0; g < a->n_groups; g++)
+                        bad |= a->groups[g] >= p->userns_size;
+                if (bad)
+                        return rk_err(err, -ERANGE,
+                                      "app '%s': an id is outside the pod's user "
+                                      "namespace (0-%u)",
+                                      a->name, p->userns_size - 1);
+        }
+        return 0;
+}
+
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
-        static const char *const keys[] = {"version",   "uuid",        "hostname",
-                                           "net",       "interactive", "detached",
-                                           "noOverlay", "apps",        NULL};
+        static const char *const keys[] = {"version",     "uuid",     "hostname",  "net",
+                                           "interactive", "detached", "noOverlay", "apps",
+                                           "userns",      NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -673,6 +720,8 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
                 r = rk_json_get_bool(root, "detached", false, "plan", &p->detached, err);
         if (r >= 0)
                 r = rk_json_get_bool(root, "noOverlay", false, "plan", &p->no_overlay, err);
+        if (r >= 0)
+                r = parse_userns(json_object_get(root, "userns"), p, err);
         return r < 0 ? r : 0;
 }
 
@@ -688,6 +737,8 @@ int s1_plan_parse(const char *buf, size_t len, struct s1_plan **ret, rk_error *e
         if (r < 0)
                 return r;
         r = parse_apps(p->root, p, err);
+        if (r >= 0)
+                r = check_userns_ids(p, err);
         if (r < 0)
                 return r;
         if (p->interactive && p->n_apps != 1)

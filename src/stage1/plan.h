@@ -76,6 +76,10 @@ struct s1_plan {
         const char *uuid, *hostname;
         enum s1_net net;
         bool interactive, detached, no_overlay;
+        /* --private-users: the pod's user namespace maps 0..userns_size-1 to uid_base.. and
+         * gid_base..; userns_chown forces the chown'ed copy instead of an idmapped mount. */
+        bool userns, userns_chown;
+        uint32_t uid_base, gid_base, userns_size;
         struct s1_app *apps;
         size_t n_apps;
 };

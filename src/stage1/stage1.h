@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -47,6 +48,26 @@ int s1_ns_pod_net(rk_error *err);
 int s1_ns_app_enter(rk_error *err);
 int s1_ns_app_join_net(int ready_fd, rk_error *err);
 
+/* isolators/userns.c (--private-users, PLAN.md "User namespaces"). s1_userns_setup runs in
+ * the outer process before init is forked: it makes the user namespace (maps written, nested
+ * user namespaces blocked), the UTS, IPC and network namespaces it owns, and an idmapped
+ * detached copy of each app's tree. Everything else is a no-op without a user namespace. */
+int s1_userns_setup(const struct s1_pod *pod, rk_error *err);
+bool s1_userns_active(void);
+uid_t s1_userns_host_uid(uid_t uid); /* id in the pod -> id on the host */
+gid_t s1_userns_host_gid(gid_t gid);
+/* A new fd of the app's idmapped tree, or -EBADF (no user namespace, or a copy is needed). */
+int s1_userns_tree(const struct s1_pod *pod, const struct s1_app *app);
+/* Whether the app's root must be a copy chown'ed to the pod's ids. */
+bool s1_userns_copy(const struct s1_pod *pod, const struct s1_app *app);
+int s1_userns_join_pod_ns(rk_error *err); /* init: UTS and IPC */
+int s1_userns_join_net(rk_error *err);    /* init: the network namespace */
+int s1_userns_enter(rk_error *err);       /* the app, before its capability steps */
+/* Before closing every fd from fd up: keeps the user namespace fd as fd (until entered) and
+ * returns the first fd that may be closed. */
+int s1_userns_keep_fd(int fd);
+int s1_userns_own(int fd, rk_error *err); /* chown a file we made to the pod's root */
+
 /* isolators/mounts.c: build the app's root in its own mount namespace and pivot_root into
  * it. On return "/" is the app's root and nothing of the host is mounted. Each mount is noted
  * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
@@ -65,6 +86,9 @@ int s1_audit_exit(const struct s1_pod *pod, int status, const char *error, rk_er
 
 /* copy.c: copy a tree without following symlinks (noOverlay). dst must be empty. */
 int s1_copy_tree(int src_dirfd, int dst_dirfd, rk_error *err);
+/* The same, with every owner id below size moved up by uid_base/gid_base (--private-users). */
+int s1_copy_tree_shifted(int src_dirfd, int dst_dirfd, uid_t uid_base, gid_t gid_base,
+                         uint32_t size, rk_error *err);
 
 /* exec.c: the app's setup process (forked by init); never returns. err_fd reports failures
  * to init as text lines. */

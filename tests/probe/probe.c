@@ -13,6 +13,9 @@
  *   probe open PATH [w]        open PATH for reading (w: writing, no create); prints
  *                              {"open": {"path", "result", "data"}} with up to 64 bytes read
  *   probe landlock             {"landlock": {"abi": N | "ENOSYS" | ...}}
+ *   probe stat PATH            lstat PATH; {"stat": {"path", "result", "uid", "gid", "mode"}}
+ *   probe unshare-user         try unshare(CLONE_NEWUSER) in a child; {"unshare-user": "OK" |
+ * errno}
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -374,6 +377,23 @@ static int try_open(const char *path, bool w)
         return e ? 1 : 0;
 }
 
+/* ---- stat, unshare-user (user namespaces) ---- */
+
+static int try_stat(const char *path)
+{
+        struct stat st;
+        int e = lstat(path, &st) < 0 ? errno : 0;
+        printf("{\"stat\":{\"path\":");
+        put_str(path);
+        printf(",\"result\":");
+        put_str(errno_name(e));
+        if (!e)
+                printf(",\"uid\":%u,\"gid\":%u,\"mode\":\"%04o\"", (unsigned)st.st_uid,
+                       (unsigned)st.st_gid, (unsigned)(st.st_mode & 07777));
+        printf("}}\n");
+        return e ? 1 : 0;
+}
+
 static int landlock_abi(void)
 {
         long v = syscall(444 /* landlock_create_ruleset */, NULL, 0, 1 /* VERSION */);
@@ -384,6 +404,22 @@ static int landlock_abi(void)
                 printf("%ld", v);
         printf("}}\n");
         return 0;
+}
+
+/* In a child, so the probe itself keeps its namespaces; the child reports its errno. */
+static int try_unshare_user(void)
+{
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(unshare(CLONE_NEWUSER) < 0 ? (errno & 0xff) : 0);
+        int st = 0;
+        if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+                return 2;
+        printf("{\"unshare-user\":");
+        put_str(errno_name(WEXITSTATUS(st)));
+        printf("}\n");
+        return WEXITSTATUS(st) ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -402,8 +438,12 @@ int main(int argc, char **argv)
                 return try_open(argv[2], argc == 4);
         if (!strcmp(argv[1], "landlock") && argc == 2)
                 return landlock_abi();
+        if (!strcmp(argv[1], "stat") && argc == 3)
+                return try_stat(argv[2]);
+        if (!strcmp(argv[1], "unshare-user") && argc == 2)
+                return try_unshare_user();
         fprintf(stderr,
-                "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] | "
-                "landlock]\n");
+                "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] "
+                "| landlock | stat PATH | unshare-user]\n");
         return 2;
 }

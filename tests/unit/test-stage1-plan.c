@@ -121,6 +121,32 @@ static void test_defaults(void **state)
         s1_plan_free(p);
 }
 
+static void test_userns(void **state)
+{
+        rk_error err = RK_ERROR_INIT;
+        struct s1_plan *p = NULL;
+        json_t *doc = base_plan();
+        json_t *u = json_pack("{s:I, s:I, s:I}", "uidBase", (json_int_t)2147483648LL, "gidBase",
+                              (json_int_t)2147549184LL, "size", (json_int_t)65536);
+        json_object_set_new(doc, "userns", u);
+        json_object_set_new(json_array_get(json_object_get(doc, "apps"), 0), "uid",
+                            json_integer(65535));
+        assert_int_equal(parse_json(doc, &p, &err), 0);
+        json_decref(doc);
+        assert_true(p->userns);
+        assert_false(p->userns_chown);
+        assert_int_equal(p->uid_base, 2147483648u);
+        assert_int_equal(p->gid_base, 2147549184u);
+        assert_int_equal(p->userns_size, 65536);
+        s1_plan_free(p);
+        /* absent: no user namespace */
+        doc = base_plan();
+        assert_int_equal(parse_json(doc, &p, &err), 0);
+        json_decref(doc);
+        assert_false(p->userns);
+        s1_plan_free(p);
+}
+
 /* A rejection: patches (JSON objects; the value "#delete" deletes a key) merged into the base
  * plan's top level, its app and the app's mount; want is a substring of the error message. */
 struct reject {
@@ -230,6 +256,22 @@ static const struct reject rejects[] = {
     {"{\"detached\":\"yes\"}", NULL, NULL, "\"detached\" must be a boolean"},
     {"{\"noOverlay\":null}", NULL, NULL, "\"noOverlay\" must be a boolean, not null"},
     {"{\"interactive\":true,\"detached\":true}", NULL, NULL, "exclude each other"},
+    /* userns (--private-users) */
+    {"{\"userns\":1}", NULL, NULL, "userns is not an object"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":65536,\"size\":65536,\"x\":1}}", NULL, NULL,
+     "unknown key \"x\""},
+    {"{\"userns\":{\"gidBase\":65536,\"size\":65536}}", NULL, NULL, "\"uidBase\" is required"},
+    {"{\"userns\":{\"uidBase\":0,\"gidBase\":65536,\"size\":65536}}", NULL, NULL, "maps host root"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":0,\"size\":65536}}", NULL, NULL, "maps host root"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":65536,\"size\":0}}", NULL, NULL, "is empty"},
+    {"{\"userns\":{\"uidBase\":4294901760,\"gidBase\":65536,\"size\":65536}}", NULL, NULL,
+     "beyond 2^32-2"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":65536,\"size\":65536,\"chown\":1}}", NULL, NULL,
+     "\"chown\" must be a boolean"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":65536,\"size\":100}}", "{\"uid\":100}", NULL,
+     "outside the pod's user namespace"},
+    {"{\"userns\":{\"uidBase\":65536,\"gidBase\":65536,\"size\":100}}",
+     "{\"supplementaryGids\":[1,100]}", NULL, "outside the pod's user namespace"},
     {"{\"apps\":\"#delete\"}", NULL, NULL, "\"apps\" is required"},
     {"{\"apps\":{}}", NULL, NULL, "\"apps\" must be an array"},
     {"{\"apps\":[]}", NULL, NULL, "0 apps, need 1 to 64"},
@@ -611,6 +653,7 @@ int main(void)
             cmocka_unit_test(test_apps_rules),   cmocka_unit_test(test_mount_overlaps),
             cmocka_unit_test(test_limits),       cmocka_unit_test(test_load),
             cmocka_unit_test(test_load_seccomp), cmocka_unit_test(test_lsm),
+            cmocka_unit_test(test_userns),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

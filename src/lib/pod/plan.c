@@ -21,6 +21,7 @@
 #include "pod/lsm.h"
 #include "pod/pod.h"
 #include "pod/seccomp.h"
+#include "pod/userns.h"
 
 #define ETC_FILE_MAX (4 << 20)     /* /etc/passwd, /etc/group of an image */
 #define ID_MAX       4294967294ULL /* (uid_t)-1 means "unchanged" to setresuid */
@@ -1002,6 +1003,7 @@ struct planner {
         /* SELinux (enabled only): lxc_contexts' process and file contexts, the pod's pair */
         char *se_process, *se_file;
         struct rk_mcs_pair se_pair;
+        uint32_t userns_base; /* --private-users: the pod's host id range, else 0 */
 };
 
 static const struct rk_volume *find_volume(const struct rk_pod_manifest *m,
@@ -1037,8 +1039,13 @@ static int make_empty_volume(struct planner *pl, const struct rk_volume *v)
         _cleanup_close_ int fd =
             openat(pl->volfd, v->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         mode_t mode = (mode_t)strtoul(v->mode ? v->mode : "0755", NULL, 8) & 07777;
-        if (fd < 0 || fchown(fd, v->has_uid ? v->uid : 0, v->has_gid ? v->gid : 0) < 0 ||
-            fchmod(fd, mode) < 0)
+        uid_t uid = (v->has_uid ? v->uid : 0) + pl->userns_base;
+        gid_t gid = (v->has_gid ? v->gid : 0) + pl->userns_base;
+        if (pl->userns_base &&
+            (uid - pl->userns_base >= RK_USERNS_SIZE || gid - pl->userns_base >= RK_USERNS_SIZE))
+                return rk_err(pl->err, -ERANGE, "volume %s: uid/gid above %u under --private-users",
+                              v->name, RK_USERNS_SIZE - 1);
+        if (fd < 0 || fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
                 return rk_err_errno(pl->err, negative_errno(), "pod %s: volume %s", pl->pod->uuid,
                                     v->name);
         return 0;
@@ -1233,6 +1240,15 @@ static int ids_json(struct planner *pl, int rootfd, const struct rk_pod_app *a, 
                 r = rk_resolve_group(rootfd, a->app->group, &gid, pl->err);
         if (r < 0)
                 return rk_err_prefix(pl->err, r, "app %s", a->name);
+        /* --private-users maps 0-65535 only: an id beyond it would be the overflow id */
+        for (size_t i = 0; pl->userns_base && i < a->app->n_supplementary_gids + 2; i++) {
+                uint32_t id = i == 0 ? uid : i == 1 ? gid : a->app->supplementary_gids[i - 2];
+                if (id >= RK_USERNS_SIZE)
+                        return rk_err(pl->err, -ERANGE,
+                                      "app %s: id %u is outside the pod's user namespace "
+                                      "(--private-users maps 0-%u)",
+                                      a->name, id, RK_USERNS_SIZE - 1);
+        }
         json_t *g = json_array();
         for (size_t i = 0; g && i < a->app->n_supplementary_gids; i++)
                 json_array_append_new(g, json_integer(a->app->supplementary_gids[i]));
@@ -1473,6 +1489,27 @@ static int check_runtime(const char *net, const char *hostname, bool interactive
         return 0;
 }
 
+/* --private-users: a host id range from the registry (userns.h), released when the pod is
+ * removed. Allocated before the apps, whose empty volumes are owned by the mapped ids. */
+static int userns_json(struct planner *pl, json_t *plan)
+{
+        struct rk_userns_pool pool;
+        const char *dir = rk_pods_data_dir(pl->pod->pods);
+        _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+                return rk_err_errno(pl->err, negative_errno(), "data dir '%s'", dir);
+        rk_userns_default_pool(dir, &pool);
+        int r = rk_userns_alloc(dirfd, &pool, pl->pod->uuid, &pl->userns_base, pl->err);
+        if (r < 0)
+                return r;
+        json_t *u = json_pack("{s:I, s:I, s:I, s:b}", "uidBase", (json_int_t)pl->userns_base,
+                              "gidBase", (json_int_t)pl->userns_base, "size",
+                              (json_int_t)RK_USERNS_SIZE, "chown", pl->o->userns_chown);
+        if (!u || json_object_set_new(plan, "userns", u) < 0)
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 static json_t *plan_json(struct planner *pl, struct rk_store *s)
 {
         const struct rk_pod_opts *o = pl->o;
@@ -1485,6 +1522,8 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
                       o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
                       "noOverlay", o->no_overlay, "apps", apps);
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        if (r >= 0 && o->private_users)
+                r = userns_json(pl, plan);
         if (r >= 0 && pl->m->n_apps > MAX_APPS)
                 r = rk_err(pl->err, -E2BIG, "pod: %zu apps, at most %d", pl->m->n_apps, MAX_APPS);
         if (r >= 0)

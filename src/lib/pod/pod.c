@@ -18,6 +18,7 @@
 #include "base/json.h"
 #include "base/path.h"
 #include "pod/pod.h"
+#include "pod/userns.h"
 
 #define POD_FILE_MAX  4096
 #define MOUNTINFO_MAX (64 << 20)
@@ -910,7 +911,8 @@ static int destroy(struct rk_pod *pod, rk_pod_stage1_gc_fn stage1_gc, void *ud, 
                 r = rm_tree(pod->pods->statefd[pod->state], pod->uuid, 0);
         if (r < 0)
                 return rk_err_errno(err, r, "pod %s: cannot remove '%s'", pod->uuid, path);
-        return 0;
+        /* --private-users: its host id range may go to another pod only now */
+        return rk_userns_free(pod->pods->dirfd, pod->uuid, err);
 }
 
 static void audit_removed(struct rk_pods *p, const char *uuid, const char *by)

@@ -220,6 +220,8 @@ struct rk_pod_opts {
         bool insecure_seccomp;            /* --insecure-options=seccomp: no filter */
         bool insecure_landlock;           /* --insecure-options=landlock: "landlock": false */
         const char *selinux_lxc_contexts; /* NULL: libselinux's selinux_lxc_context_path() */
+        bool private_users;               /* --private-users: own user namespace (userns.h) */
+        bool userns_chown;                /* with it: a chown'ed copy, not an idmapped mount */
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);

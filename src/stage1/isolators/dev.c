@@ -115,9 +115,14 @@ int s1_dev_setup(struct s1_app_root *ar, int console, rk_error *err)
         _cleanup_close_ int target = s1_mountpoint_at(ar->root, "dev", 0755, err);
         if (target < 0)
                 return target;
+        /* --private-users: /dev belongs to the pod's root, ptys to its tty group */
+        char opts[96], pts[96];
+        snprintf(opts, sizeof(opts), "mode=0755,size=65536k,uid=%u,gid=%u",
+                 (unsigned)s1_userns_host_uid(0), (unsigned)s1_userns_host_gid(0));
+        snprintf(pts, sizeof(pts), "newinstance,ptmxmode=0666,mode=0620,gid=%u",
+                 (unsigned)s1_userns_host_gid(5));
         _cleanup_close_ int dev =
-            s1_fs_new("tmpfs", "mode=0755,size=65536k",
-                      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
+            s1_fs_new("tmpfs", opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, err);
         if (dev < 0)
                 return dev;
         int r = populate(dev, err);
@@ -126,9 +131,8 @@ int s1_dev_setup(struct s1_app_root *ar, int console, rk_error *err)
         if (r >= 0)
                 r = bind_nodes(ar, dev, err);
         /* A private devpts instance: the host's ptys are not visible, ptmx is usable by all. */
-        if (r >= 0 &&
-            (r = mount_sub(dev, "pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5",
-                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err)) >= 0)
+        if (r >= 0 && (r = mount_sub(dev, "pts", "devpts", pts,
+                                     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, err)) >= 0)
                 s1_record(ar, "dev/pts");
         if (r >= 0 &&
             (r = mount_sub(dev, "shm", "tmpfs", "mode=01777,size=65536k",

@@ -103,11 +103,15 @@ static int upper_like_lower(int lower, int upper, rk_error *err)
         return 0;
 }
 
-static int mount_overlay(int pod_fd, const struct s1_app *app, int target, rk_error *err)
+static int mount_overlay(const struct s1_pod *pod, int pod_fd, const struct s1_app *app, int target,
+                         rk_error *err)
 {
         /* The tree is stage0's rendered image under its data dir, a root-owned location it
-         * named itself: it is opened as given (the data dir may legitimately be a symlink). */
-        _cleanup_close_ int lower = open(app->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
+         * named itself: it is opened as given (the data dir may legitimately be a symlink).
+         * --private-users: its idmapped copy (isolators/userns.c). */
+        _cleanup_close_ int lower = s1_userns_active()
+                                        ? s1_userns_tree(pod, app)
+                                        : open(app->tree, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (lower < 0)
                 return rk_err_errno(err, negative_errno(), "cannot open the tree '%s'", app->tree);
         _cleanup_close_ int upper = pod_subdir(pod_fd, "overlay", app->name, "upper", err);
@@ -142,7 +146,8 @@ static int mount_overlay(int pod_fd, const struct s1_app *app, int target, rk_er
         return r < 0 ? r : TAKE_FD(mnt);
 }
 
-static int mount_copy(const struct s1_app *app, int target, rk_error *err)
+static int mount_copy(const struct s1_plan *plan, const struct s1_app *app, int target,
+                      rk_error *err)
 {
         _cleanup_close_ int src = open(app->tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (src < 0)
@@ -150,7 +155,9 @@ static int mount_copy(const struct s1_app *app, int target, rk_error *err)
         _cleanup_close_ int dst = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dst < 0)
                 return rk_err_errno(err, negative_errno(), "cannot open the app's rootfs");
-        int r = s1_copy_tree(src, dst, err);
+        int r = plan->userns ? s1_copy_tree_shifted(src, dst, plan->uid_base, plan->gid_base,
+                                                    plan->userns_size, err)
+                             : s1_copy_tree(src, dst, err);
         if (r < 0)
                 return rk_err_prefix(err, r, "copying '%s'", app->tree);
         /* pivot_root needs a mount point: bind the copy onto itself. */
@@ -187,7 +194,7 @@ static int create_if_missing(int dir, const char *name, const char *buf, size_t 
                 return 0;
         if (fd < 0 || rk_write_all(fd, buf, len) < 0)
                 return rk_err_errno(err, negative_errno(), "cannot write /etc/%s", name);
-        return 0;
+        return s1_userns_own(fd, err); /* the pod's root owns it, as the image's files */
 }
 
 static int write_etc(const struct s1_pod *pod, int root, rk_error *err)
@@ -375,8 +382,9 @@ int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *e
         _cleanup_close_ int target = pod_subdir(ar.pod_fd, "rootfs", app->name, NULL, err);
         if (target < 0)
                 return target;
-        ar.root = pod->plan->no_overlay ? mount_copy(app, target, err)
-                                        : mount_overlay(ar.pod_fd, app, target, err);
+        ar.root = pod->plan->no_overlay || s1_userns_copy(pod, app)
+                      ? mount_copy(pod->plan, app, target, err)
+                      : mount_overlay(pod, ar.pod_fd, app, target, err);
         if (ar.root < 0)
                 return ar.root;
         s1_record(&ar, "");

@@ -36,8 +36,12 @@ static int loopback_up(rk_error *err)
 
 int s1_ns_pod_enter(const struct s1_plan *plan, rk_error *err)
 {
-        if (unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+        /* --private-users: UTS and IPC were made inside the pod's user namespace (userns.c) */
+        bool userns = s1_userns_active();
+        if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP | (userns ? 0 : CLONE_NEWUTS | CLONE_NEWIPC)) < 0)
                 return rk_err_errno(err, negative_errno(), "cannot create the pod's namespaces");
+        if (userns && s1_userns_join_pod_ns(err) < 0)
+                return err->code;
         /* First thing in the new mount namespace: nothing mounted for the pod may propagate
          * back to the host (the host's mounts still reach us: slave, not private). */
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
@@ -49,6 +53,8 @@ int s1_ns_pod_enter(const struct s1_plan *plan, rk_error *err)
 
 int s1_ns_pod_net(rk_error *err)
 {
+        if (s1_userns_active())
+                return s1_userns_join_net(err);
         if (unshare(CLONE_NEWNET) < 0)
                 return rk_err_errno(err, negative_errno(),
                                     "cannot create the pod's network "
