@@ -29,6 +29,7 @@ enum {
         RK_INSECURE_CAPABILITIES = 1 << 5,
         RK_INSECURE_PATHS = 1 << 6,
         RK_INSECURE_SECCOMP = 1 << 7,
+        RK_INSECURE_CGROUPS = 1 << 8,
 };
 
 struct rk_global {

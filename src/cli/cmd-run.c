@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "fetch/fetch.h"
 #include "pod/caps.h"
+#include "pod/cgroup.h"
 #include "pod/pod.h"
 
 #define EXIT_RUNTIME   125
@@ -62,6 +63,7 @@ static void help_flags(void)
                "  --readonly-rootfs        every app's root is read-only\n"
                "  --pull-policy=new|never  new (default): fetch IMAGE unless stored\n"
                "  --no-new-privileges=false  let apps gain privileges through execve\n"
+               "  --pids-limit=N|max       pids.max of each app's cgroup (default 2048)\n"
                "\n"
                "App flags (after their IMAGE):\n"
                "  --name=NAME  --exec=PROGRAM  --user=USER  --group=GROUP\n"
@@ -69,6 +71,8 @@ static void help_flags(void)
                "  --readonly-rootfs  --signature=FILE  --mount=volume=NAME,target=PATH\n"
                "  --caps-retain=CAP,...     the app's capability set is exactly these\n"
                "  --caps-remove=CAP,...     remove these from the default set\n"
+               "  --memory=QTY  --cpu=QTY   memory (bytes: 512Mi, 1G) and CPU (500m, 2) limits\n"
+               "  --cpu-shares=N  --oom-score-adj=N   relative CPU weight, OOM killer bias\n"
                "  -- ARGS ---               arguments appended to the app's exec\n"
                "\n"
                "IMAGE is an image ID (or unique prefix), a name in the store, a file, or an\n"
@@ -324,6 +328,11 @@ static const struct flag flags[] = {
     {"caps-retain", APP, false},
     {"caps-remove", APP, false},
     {"no-new-privileges", POD, true},
+    {"pids-limit", POD, false},
+    {"memory", APP, false},
+    {"cpu", APP, false},
+    {"cpu-shares", APP, false},
+    {"oom-score-adj", APP, false},
 };
 
 static const struct flag *find_flag(const char *name, size_t len)
@@ -415,6 +424,10 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 a->pod_manifest = v;
                 return 0;
         }
+        if (!strcmp(name, "pids-limit")) {
+                o->has_pids_limit = true;
+                return rk_cgroup_parse_pids_limit("--pids-limit", v, &o->pids_limit, err);
+        }
         if (!strcmp(name, "pull-policy")) {
                 if (rk_pull_policy_from_string(v, &a->pull) < 0 || a->pull == RK_PULL_UPDATE)
                         return rk_err(err, -EINVAL, "--pull-policy: '%s' is not new or never", v);
@@ -467,6 +480,22 @@ static int app_flag(struct rk_app_opts *app, const char *name, const char *v, rk
                 snprintf(flag, sizeof(flag), "--%s", name);
                 int r = rk_caps_parse_list(v, flag, &m, err);
                 return r < 0 ? r : dup_opt(retain ? &app->caps_retain : &app->caps_remove, v);
+        }
+        int64_t n = 0;
+        if (!strcmp(name, "memory") || !strcmp(name, "cpu")) {
+                bool mem = !strcmp(name, "memory");
+                int r = mem ? rk_cgroup_parse_memory("--memory", v, &n, err)
+                            : rk_cgroup_parse_cpu("--cpu", v, &n, err);
+                return r < 0 ? r : dup_opt(mem ? &app->memory : &app->cpu, v);
+        }
+        if (!strcmp(name, "cpu-shares")) {
+                app->has_cpu_shares = true;
+                return rk_cgroup_parse_int("--cpu-shares", v, 2, 262144, &app->cpu_shares, err);
+        }
+        if (!strcmp(name, "oom-score-adj")) {
+                app->has_oom_score_adj = true;
+                return rk_cgroup_parse_int("--oom-score-adj", v, -1000, 1000, &app->oom_score_adj,
+                                           err);
         }
         char **dst = !strcmp(name, "name")          ? &app->name
                      : !strcmp(name, "exec")        ? &app->exec
@@ -744,6 +773,10 @@ static int audit_pod(const struct rk_global *g, const char *event, const char *u
                 json_object_set_new(o, "seccomp", json_string("off (insecure)"));
         if (o && po && po->no_new_privs_off)
                 json_object_set_new(o, "noNewPrivileges", json_false());
+        if (o && po && po->insecure_cgroups)
+                json_object_set_new(o, "cgroups", json_string("optional (insecure)"));
+        if (o && po && po->has_pids_limit && po->pids_limit == 0)
+                json_object_set_new(o, "pidsLimit", json_string("max"));
         r = o ? rk_audit_append(au, event, o, err) : rk_err(err, -ENOMEM, "out of memory");
         json_decref(o);
         rk_audit_close(au);
@@ -827,11 +860,11 @@ out:
 }
 
 /* Said on every run until the remaining isolators land: apps have a reduced capability set,
- * no_new_privs and the default seccomp filter, but no cgroup limits and no user namespace. */
+ * no_new_privs and the default seccomp filter, cgroups, but no user namespace. */
 static void warn_no_isolators(void)
 {
-        rk_log_warning("apps run without cgroup limits or user namespaces (not implemented "
-                       "yet): a root app in this pod is only partly contained");
+        rk_log_warning("apps run without user namespaces (not implemented yet): a root app in "
+                       "this pod is only partly contained");
 }
 
 /* Every run or prepare that relaxes a capability or no_new_privs default says so. */
@@ -841,6 +874,12 @@ static void warn_relaxed(const struct rk_pod_opts *o)
                 rk_log_warning("apps get every capability (--insecure-options=capabilities)");
         if (o->insecure_seccomp)
                 rk_log_warning("apps run without a seccomp filter (--insecure-options=seccomp)");
+        if (o->insecure_cgroups)
+                rk_log_warning("a cgroup controller the host lacks only costs its limits "
+                               "(--insecure-options=cgroups)");
+        if (o->has_pids_limit && o->pids_limit == 0)
+                rk_log_warning("apps have no pids limit: a fork bomb can exhaust the host's "
+                               "PIDs (--pids-limit=max)");
         if (o->no_new_privs_off)
                 rk_log_warning("no_new_privs is off: apps may gain privileges through setuid "
                                "and file capabilities (--no-new-privileges=false)");
@@ -881,6 +920,7 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
                                "(--insecure-options=image)");
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
         a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
+        a.o.insecure_cgroups = g->insecure & RK_INSECURE_CGROUPS;
         warn_relaxed(&a.o);
         if (mode == MODE_RUN)
                 warn_no_isolators();

@@ -201,6 +201,8 @@ static int cmd_run(char **argv, struct s1_pod *pod)
         if (r >= 0)
                 r = prepare_pod_dir(pod, &err);
         if (r >= 0)
+                r = s1_cgroup_pod_create(pod, &err);
+        if (r >= 0)
                 r = start_pod(pod, &err);
         pod_close(pod);
         if (r < 0) {

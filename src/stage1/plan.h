@@ -65,6 +65,10 @@ struct s1_app {
         const char *seccomp_bpf, *seccomp_sha512;
         void *seccomp_prog;
         size_t seccomp_len; /* bytes, a multiple of 8 (struct sock_filter) */
+        /* "cgroup" limits (PLAN.md, "Cgroups"); 0: not limited. */
+        int64_t cg_memory_max, cg_cpu_milli, cg_cpu_shares, cg_pids_max;
+        int oom_score_adj;
+        bool has_oom_score_adj;
 };
 
 struct s1_plan {
@@ -72,6 +76,7 @@ struct s1_plan {
         const char *uuid, *hostname;
         enum s1_net net;
         bool interactive, detached, no_overlay;
+        bool cgroups_optional; /* --insecure-options=cgroups: a missing controller is a warning */
         struct s1_app *apps;
         size_t n_apps;
 };

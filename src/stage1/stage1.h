@@ -22,16 +22,19 @@
 #define S1_EXIT_NOTFOUND  127 /* exec found no such file */
 #define S1_EXIT_SIGNAL(n) (128 + (n))
 
+struct s1_cgroups;
+
 struct s1_pod {
         const struct s1_plan *plan;
-        const char *path; /* --pod-dir as given, for messages */
-        int pod_fd;       /* the pod directory (O_PATH) */
-        int lock_fd;      /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
-        int status_fd;    /* status/ */
-        int started_fd;   /* started/ */
-        int log_fd;       /* log/ (detached pods), else -1 */
-        int mounts_fd;    /* mounts, O_APPEND */
-        int net_ready_fd; /* in init's children: readable once the pod's netns exists, or -1 */
+        struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
+        const char *path;      /* --pod-dir as given, for messages */
+        int pod_fd;            /* the pod directory (O_PATH) */
+        int lock_fd;           /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
+        int status_fd;         /* status/ */
+        int started_fd;        /* started/ */
+        int log_fd;            /* log/ (detached pods), else -1 */
+        int mounts_fd;         /* mounts, O_APPEND */
+        int net_ready_fd;      /* in init's children: readable once the pod's netns exists, or -1 */
         bool debug;
 };
 
@@ -52,8 +55,19 @@ int s1_ns_app_join_net(int ready_fd, rk_error *err);
  * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
 int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 
-/* isolators/cgroup.c: put the calling process into the app's cgroup (PLAN.md). */
+/* isolators/cgroup.c (PLAN.md, "Cgroups"): the outer process makes the pod's and the apps'
+ * cgroups (pod_create); init joins the pod's before its cgroup namespace (pod_enter) and, on
+ * v2, moves to its leaf and hands the controllers down after it (pod_finish); fork_app starts
+ * an app's setup process (on v2 in its cgroup: clone3 CLONE_INTO_CGROUP), which joins it on v1
+ * (app_join) before anything else; app_oom writes oom_score_adj in the app's exec steps. gc
+ * removes rkt/<uuid> from every hierarchy, leaves first. */
+int s1_cgroup_pod_create(struct s1_pod *pod, rk_error *err);
+int s1_cgroup_pod_enter(const struct s1_pod *pod, rk_error *err);
+int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err);
+pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);
+int s1_cgroup_gc(const char *uuid, rk_error *err);
 /* isolators/selinux.c: set the exec label the app runs with (where SELinux is enabled). */
 int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
 /* isolators/landlock.c: restrict the calling process to the app's root and volumes. */

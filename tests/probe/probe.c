@@ -10,6 +10,11 @@
  *   probe write PATH           try to create and write PATH; {"write": {"path", "result"}}
  *   probe exit N               exit with status N
  *   probe kill SIG             kill itself with SIG (a number or a name: KILL, TERM, SEGV, ...)
+ *   probe forkbomb [MAX]       fork idle children until fork fails (or MAX, default 10000),
+ *                              kill them; {"forkbomb": {"forked": N, "errno": "EAGAIN"|"OK"}}
+ *   probe alloc MIB            allocate and touch MIB MiB; {"alloc": {"mib": N}} if it lives
+ *   probe cgmount              try mounting cgroup v1 (memory) and cgroup2 on /probe-cg;
+ *                              {"cgmount": {"cgroup": errno, "cgroup2": errno}}
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -348,6 +353,70 @@ static int kill_self(const char *s)
         return 3; /* the signal was blocked or ignored */
 }
 
+/* ---- cgroup limits: forkbomb, alloc, cgmount ---- */
+
+static int forkbomb(long max)
+{
+        pid_t *kids = calloc((size_t)max, sizeof(*kids));
+        long n = 0;
+        int e = 0;
+        if (!kids)
+                return 1;
+        for (; n < max; n++) {
+                pid_t p = fork();
+                if (p < 0) {
+                        e = errno;
+                        break;
+                }
+                if (p == 0) {
+                        for (;;)
+                                pause();
+                }
+                kids[n] = p;
+        }
+        for (long i = 0; i < n; i++)
+                kill(kids[i], SIGKILL);
+        for (long i = 0; i < n; i++)
+                while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR)
+                        ;
+        printf("{\"forkbomb\":{\"forked\":%ld,\"errno\":", n);
+        put_str(errno_name(e));
+        printf("}}\n");
+        free(kids);
+        return 0;
+}
+
+static int alloc(long mib)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        for (long i = 0; i < mib; i++) {
+                char *p = malloc(1 << 20);
+                if (!p)
+                        return 1;
+                for (long o = 0; o < (1 << 20); o += page)
+                        p[o] = 1;
+        }
+        printf("{\"alloc\":{\"mib\":%ld}}\n", mib);
+        return 0;
+}
+
+static int cgmount(void)
+{
+        static const char *const fs[][2] = {{"cgroup", "memory"}, {"cgroup2", NULL}};
+        bool first = true;
+        (void)mkdir("/probe-cg", 0700);
+        printf("{\"cgmount\":{");
+        for (int i = 0; i < 2; i++) {
+                int r = mount("none", "/probe-cg", fs[i][0], 0, fs[i][1]);
+                put_key(fs[i][0], &first);
+                put_str(errno_name(r < 0 ? errno : 0));
+                if (r == 0)
+                        umount2("/probe-cg", MNT_DETACH);
+        }
+        printf("}}\n");
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -360,6 +429,13 @@ int main(int argc, char **argv)
                 return atoi(argv[2]);
         if (!strcmp(argv[1], "kill") && argc == 3)
                 return kill_self(argv[2]);
-        fprintf(stderr, "usage: probe [syscall NAME... | write PATH | exit N | kill SIG]\n");
+        if (!strcmp(argv[1], "forkbomb"))
+                return forkbomb(argc == 3 ? atol(argv[2]) : 10000);
+        if (!strcmp(argv[1], "alloc") && argc == 3)
+                return alloc(atol(argv[2]));
+        if (!strcmp(argv[1], "cgmount"))
+                return cgmount();
+        fprintf(stderr, "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | "
+                        "forkbomb [MAX] | alloc MIB | cgmount]\n");
         return 2;
 }

@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "base/path.h"
 #include "pod/caps.h"
+#include "pod/cgroup.h"
 #include "pod/pod.h"
 #include "pod/seccomp.h"
 
@@ -68,6 +69,8 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
                 free(a->signature);
                 free(a->caps_retain);
                 free(a->caps_remove);
+                free(a->memory);
+                free(a->cpu);
                 mount_opts_free(a->mounts, a->n_mounts);
         }
         free(o->apps);
@@ -749,6 +752,24 @@ static json_t *caps_set_json(const char *list)
         return json_pack("{s:o}", "set", set);
 }
 
+/* --memory, --cpu, --cpu-shares, --oom-score-adj replace the image's isolators of that kind
+ * (values checked by the flag parser). */
+static int cgroup_flags(json_t *app, const struct rk_app_opts *ao)
+{
+        static const char mem[] = "resource/memory", cpu[] = "resource/cpu",
+                          shares[] = "os/linux/cpu-shares", oom[] = "os/linux/oom-score-adj";
+        int r = 0;
+        if (ao->memory)
+                r = replace_isolator(app, mem, mem, mem, json_pack("{s:s}", "limit", ao->memory));
+        if (r >= 0 && ao->cpu)
+                r = replace_isolator(app, cpu, cpu, cpu, json_pack("{s:s}", "limit", ao->cpu));
+        if (r >= 0 && ao->has_cpu_shares)
+                r = replace_isolator(app, shares, shares, shares, json_integer(ao->cpu_shares));
+        if (r >= 0 && ao->has_oom_score_adj)
+                r = replace_isolator(app, oom, oom, oom, json_integer(ao->oom_score_adj));
+        return r;
+}
+
 /* --caps-retain/--caps-remove replace the image's capability isolators; --no-new-privileges
  * =false its no-new-privileges one. The pod manifest records what the app gets. */
 static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct rk_app_opts *ao)
@@ -764,6 +785,8 @@ static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct
         }
         if (r >= 0 && o->no_new_privs_off)
                 r = replace_isolator(app, nnp, nnp, nnp, json_false());
+        if (r >= 0)
+                r = cgroup_flags(app, ao);
         return r;
 }
 
@@ -1269,6 +1292,25 @@ static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *
         return 0;
 }
 
+/* "cgroup": {limits} and "oomScoreAdj" (PLAN.md, "Cgroups"). */
+static int cgroup_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
+{
+        struct rk_cgroup_limits l;
+        int64_t pids = pl->o->has_pids_limit ? pl->o->pids_limit : RK_PIDS_LIMIT_DEFAULT;
+        char ctx[160];
+        snprintf(ctx, sizeof(ctx), "app %s", a->name);
+        int r = rk_cgroup_limits_compute(&a->app->isolators, pl->m ? &pl->m->isolators : NULL, pids,
+                                         ctx, &l, pl->err);
+        if (r < 0)
+                return r;
+        json_t *cj = rk_cgroup_limits_json(&l);
+        if (!cj || json_object_set_new(out, "cgroup", cj) < 0 ||
+            (l.has_oom_score_adj &&
+             json_object_set_new(out, "oomScoreAdj", json_integer(l.oom_score_adj)) < 0))
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 /* The tree's rootfs: opened through the store (it must be completely rendered), and its path
  * checked to be that same directory. */
 static int open_rootfs(struct planner *pl, struct rk_store *s, const char *tree_id, char *path,
@@ -1338,6 +1380,8 @@ static json_t *app_plan(struct planner *pl, struct rk_store *s, const struct rk_
         if (r >= 0)
                 r = seccomp_json(pl, a, out);
         if (r >= 0)
+                r = cgroup_json(pl, a, out);
+        if (r >= 0)
                 r = handlers_json(pl, rootfd, env_path(env, n_env), cwd, a, out);
         if (r >= 0 &&
             (!(mounts = mounts_json(pl, a)) || json_object_set_new(out, "mounts", mounts) < 0))
@@ -1400,6 +1444,9 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
                       o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
                       "noOverlay", o->no_overlay, "apps", apps);
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        if (r >= 0 && o->insecure_cgroups &&
+            json_object_set_new(plan, "cgroupsOptional", json_true()) < 0)
+                r = rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0 && pl->m->n_apps > MAX_APPS)
                 r = rk_err(pl->err, -E2BIG, "pod: %zu apps, at most %d", pl->m->n_apps, MAX_APPS);
         for (size_t i = 0; r >= 0 && i < pl->m->n_apps; i++) {

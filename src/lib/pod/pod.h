@@ -195,7 +195,10 @@ struct rk_app_opts {
         char *signature;
         struct rk_mount_opt *mounts;
         size_t n_mounts;
-        char *caps_retain, *caps_remove; /* --caps-retain/--caps-remove: "CAP_X,..." or NULL */
+        char *caps_retain, *caps_remove;   /* --caps-retain/--caps-remove: "CAP_X,..." or NULL */
+        char *memory, *cpu;                /* --memory/--cpu: checked quantities, or NULL */
+        int64_t cpu_shares, oom_score_adj; /* --cpu-shares/--oom-score-adj, when has_ */
+        bool has_cpu_shares, has_oom_score_adj;
 };
 
 struct rk_pod_opts {
@@ -211,10 +214,13 @@ struct rk_pod_opts {
         char *net;                     /* "none" or "host" */
         bool interactive;
         bool no_overlay;
-        bool readonly_rootfs;             /* every app */
-        bool insecure_capabilities;       /* --insecure-options=capabilities: all caps */
-        bool no_new_privs_off;            /* --no-new-privileges=false */
-        bool insecure_seccomp;            /* --insecure-options=seccomp: no filter */
+        bool readonly_rootfs;       /* every app */
+        bool insecure_capabilities; /* --insecure-options=capabilities: all caps */
+        bool no_new_privs_off;      /* --no-new-privileges=false */
+        bool insecure_seccomp;      /* --insecure-options=seccomp: no filter */
+        bool insecure_cgroups;      /* --insecure-options=cgroups: missing controllers ok */
+        int64_t pids_limit;         /* --pids-limit (0: none), when has_pids_limit */
+        bool has_pids_limit;
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);
