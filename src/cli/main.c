@@ -124,12 +124,12 @@ static int parse_insecure(const char *list, unsigned *ret)
                         if (strcmp(t, opts[i].name) == 0)
                                 break;
                 if (i == ELEMENTSOF(opts))
-                        return rk_usage_error(
-                            NULL,
-                            "--insecure-options: unknown option '%s' (known: "
-                            "image, tls, http, pubkey, ondisk, capabilities, "
-                            "paths, seccomp, cgroups, all-fetch, all-run, all, none)",
-                            t);
+                        return rk_usage_error(NULL,
+                                              "--insecure-options: unknown option '%s' (known: "
+                                              "image, tls, http, pubkey, ondisk, capabilities, "
+                                              "paths, seccomp, cgroups, all-fetch, all-run, "
+                                              "all, none)",
+                                              t);
                 bits |= opts[i].bits;
         }
         *ret = bits;

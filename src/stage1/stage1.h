@@ -26,16 +26,17 @@ struct s1_cgroups;
 
 struct s1_pod {
         const struct s1_plan *plan;
-        struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
-        const char *path;      /* --pod-dir as given, for messages */
-        int pod_fd;            /* the pod directory (O_PATH) */
-        int lock_fd;           /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
-        int status_fd;         /* status/ */
-        int started_fd;        /* started/ */
-        int log_fd;            /* log/ (detached pods), else -1 */
-        int mounts_fd;         /* mounts, O_APPEND */
-        int net_ready_fd;      /* in init's children: readable once the pod's netns exists, or -1 */
+        const char *path; /* --pod-dir as given, for messages */
+        int pod_fd;       /* the pod directory (O_PATH) */
+        int lock_fd;      /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
+        int status_fd;    /* status/ */
+        int started_fd;   /* started/ */
+        int log_fd;       /* log/ (detached pods), else -1 */
+        int mounts_fd;    /* mounts, O_APPEND */
+        int net_ready_fd; /* in init's children: readable once the pod's netns exists, or -1 */
         bool debug;
+
+        struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
 };
 
 /* cloned.c: make sure we run from a sealed memfd copy of ourselves (CVE-2019-5736). Returns
