@@ -227,7 +227,5 @@ int s1_gc(const char *pod_path, rk_error *err)
                 if (r < 0)
                         return rk_err_errno(err, r, "cannot remove %s/%s", pod_path, dirs[i]);
         }
-        /* The pod's cgroups: the pod directory is named by its UUID. */
-        const char *uuid = strrchr(base, '/');
-        return s1_cgroup_gc(uuid ? uuid + 1 : base, err);
+        return s1_cgroup_gc(pod_fd, err);
 }

@@ -61,14 +61,14 @@ int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *e
  * v2, moves to its leaf and hands the controllers down after it (pod_finish); fork_app starts
  * an app's setup process (on v2 in its cgroup: clone3 CLONE_INTO_CGROUP), which joins it on v1
  * (app_join) before anything else; app_oom writes oom_score_adj in the app's exec steps. gc
- * removes rkt/<uuid> from every hierarchy, leaves first. */
+ * removes rkt/<uuid> (the plan's UUID) from every hierarchy, leaves first. */
 int s1_cgroup_pod_create(struct s1_pod *pod, rk_error *err);
 int s1_cgroup_pod_enter(const struct s1_pod *pod, rk_error *err);
 int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err);
 pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);
-int s1_cgroup_gc(const char *uuid, rk_error *err);
+int s1_cgroup_gc(int pod_fd, rk_error *err);
 /* isolators/selinux.c: set the exec label the app runs with (where SELinux is enabled). */
 int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
 /* isolators/landlock.c: restrict the calling process to the app's root and volumes. */

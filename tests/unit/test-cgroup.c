@@ -69,8 +69,7 @@ static void test_parse_cpu_and_ints(void **state)
         assert_int_equal(rk_cgroup_parse_pids_limit("--pids-limit", "64", &v, &err), 0);
         assert_int_equal(v, 64);
         assert_int_equal(rk_cgroup_parse_pids_limit("--pids-limit", "-1", &v, &err), -EINVAL);
-        assert_int_equal(rk_cgroup_parse_pids_limit("--pids-limit", "4194305", &v, &err),
-                         -EINVAL);
+        assert_int_equal(rk_cgroup_parse_pids_limit("--pids-limit", "4194305", &v, &err), -EINVAL);
 }
 
 /* ---- stage0: isolators into limits ---- */
@@ -94,9 +93,10 @@ static void test_limits_compute(void **state)
                   "{\"name\":\"os/linux/cpu-shares\",\"value\":512},"
                   "{\"name\":\"os/linux/oom-score-adj\",\"value\":-5}]",
                   RK_ISOLATOR_SCOPE_APP, &app);
-        isolators("[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"1G\"}},"
-                  "{\"name\":\"resource/cpu\",\"value\":{\"request\":\"100m\",\"limit\":\"250m\"}}]",
-                  RK_ISOLATOR_SCOPE_POD, &pod);
+        isolators(
+            "[{\"name\":\"resource/memory\",\"value\":{\"limit\":\"1G\"}},"
+            "{\"name\":\"resource/cpu\",\"value\":{\"request\":\"100m\",\"limit\":\"250m\"}}]",
+            RK_ISOLATOR_SCOPE_POD, &pod);
         assert_int_equal(rk_cgroup_limits_compute(&app, &pod, 2048, "app a", &l, &err), 0);
         assert_int_equal(l.memory_max, 64 << 20); /* the app's wins over the pod's */
         assert_int_equal(l.cpu_milli, 250);       /* the pod's, its limit (not the request) */
@@ -250,8 +250,7 @@ static void test_plan_keys(void **state)
         assert_int_equal(a->cg_cpu_shares, 1024);
         assert_int_equal(a->cg_pids_max, 64);
         assert_true(a->has_oom_score_adj && a->oom_score_adj == -500);
-        assert_int_equal(b->cg_memory_max + b->cg_cpu_milli + b->cg_cpu_shares + b->cg_pids_max,
-                         0);
+        assert_int_equal(b->cg_memory_max + b->cg_cpu_milli + b->cg_cpu_shares + b->cg_pids_max, 0);
         assert_false(b->has_oom_score_adj);
         s1_plan_free(p);
 }

@@ -166,17 +166,28 @@ static bool is_fs(int fd, long magic)
         return fstatfs(fd, &sf) == 0 && sf.f_type == magic;
 }
 
-/* mkdir (refusing an existing one: a pod's cgroup is made once, gc removes it) and open. */
-static int mkdir_cg(int dir, const char *name, bool exist_ok, const char *what, rk_error *err)
+/* Whether the cgroup has no process (cgroup.procs reads empty). */
+static bool cg_empty(int fd)
 {
-        if (mkdirat(dir, name, 0755) < 0 && (errno != EEXIST || !exist_ok))
-                return rk_err_errno(err, negative_errno(),
-                                    errno == EEXIST ? "cgroup %s already exists (run 'rkt gc')"
-                                                    : "cannot create cgroup %s",
-                                    what);
+        char c;
+        _cleanup_close_ int p = openat(fd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        return p >= 0 && read(p, &c, 1) == 0;
+}
+
+/* mkdir and open. An existing cgroup (a pod directory run again after a crash, without gc) is
+ * reused only while no process is in it: a pod's limits are never shared. */
+static int mkdir_cg(int dir, const char *name, bool shared, const char *what, rk_error *err)
+{
+        bool exists = mkdirat(dir, name, 0755) < 0;
+        if (exists && errno != EEXIST)
+                return rk_err_errno(err, negative_errno(), "cannot create cgroup %s", what);
         int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return rk_err_errno(err, negative_errno(), "cannot open cgroup %s", what);
+        if (exists && !shared && !cg_empty(fd)) {
+                (void)close(fd);
+                return rk_err(err, -EBUSY, "cgroup %s exists and has processes in it", what);
+        }
         return fd;
 }
 
@@ -461,10 +472,30 @@ static bool uuid_ok(const char *s)
         return strlen(s) == 36 && strspn(s, "0123456789abcdef-") == 36;
 }
 
-int s1_cgroup_gc(const char *uuid, rk_error *err)
+/* The pod's UUID from its plan.json (only that key: gc must work on a plan stage1 would
+ * refuse to run). 0 without a readable one: the pod then has no cgroups of ours. */
+static int plan_uuid(int pod_fd, char uuid[static 37])
 {
-        if (!uuid_ok(uuid))
-                return rk_err(err, -EINVAL, "'%s' is not a pod UUID", uuid);
+        _cleanup_close_ int fd = openat(pod_fd, "plan.json", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        rk_error e = RK_ERROR_INIT;
+        if (fd < 0 || rk_read_fd_capped(fd, "plan.json", S1_PLAN_MAX_BYTES, &buf, &len, &e) < 0)
+                return 0;
+        json_t *doc = json_loadb(buf, len, 0, NULL);
+        const char *u = json_string_value(json_object_get(doc, "uuid"));
+        bool ok = u && uuid_ok(u);
+        if (ok)
+                memcpy(uuid, u, 37);
+        json_decref(doc);
+        return ok;
+}
+
+int s1_cgroup_gc(int pod_fd, rk_error *err)
+{
+        char uuid[37];
+        if (!plan_uuid(pod_fd, uuid))
+                return 0;
         _cleanup_close_ int root = open(CG_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 return 0;
