@@ -57,7 +57,8 @@ int s1_ns_app_join_net(int ready_fd, rk_error *err);
 int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 
 /* isolators/cgroup.c (PLAN.md, "Cgroups"): the outer process makes the pod's and the apps'
- * cgroups (pod_create); init joins the pod's before its cgroup namespace (pod_enter) and, on
+ * cgroups (pod_create) and starts init (fork_init: on v2 in the pod's cgroup); on v1 init
+ * joins the pod's before its cgroup namespace (pod_enter) and, on
  * v2, moves to its leaf and hands the controllers down after it (pod_finish); fork_app starts
  * an app's setup process (on v2 in its cgroup: clone3 CLONE_INTO_CGROUP), which joins it on v1
  * (app_join) before anything else; app_oom writes oom_score_adj in the app's exec steps. gc
@@ -65,6 +66,7 @@ int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *e
 int s1_cgroup_pod_create(struct s1_pod *pod, rk_error *err);
 int s1_cgroup_pod_enter(const struct s1_pod *pod, rk_error *err);
 int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err);
+pid_t s1_cgroup_fork_init(const struct s1_pod *pod);
 pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);

@@ -6,13 +6,17 @@
  *
  * Only the controllers some app's limits need are used (pids always, unless --pids-limit=max);
  * one the host lacks is an error unless the plan says cgroupsOptional. The outer process makes
- * the directories (and, on v1, writes the limits) and keeps an fd per cgroup.procs; init joins
- * the pod's cgroup before it unshares its cgroup namespace, so the pod's cgroup is the
- * namespace's root. On v1 each app's setup process then moves itself with one write of "0"
- * per controller (the cheapest join: an fd already open, a process that has not yet grown);
- * on v2 init moves itself into _init (no processes in inner cgroups), enables the controllers
- * for the apps, writes the limits and starts each setup process in its cgroup with
- * clone3(CLONE_INTO_CGROUP). Nothing of the host's cgroups but rkt/ is created or written. */
+ * the directories (and, on v1, writes the limits) and keeps the fds it needs. The pod's cgroup
+ * is the root of the pod's cgroup namespace: init is in it when it unshares CLONE_NEWCGROUP.
+ *
+ * v1: init, then each app's setup process (first thing), moves itself with one write of "0"
+ * per controller to "tasks" through an fd already open: the cheapest join (see open_procs).
+ * v2: init is cloned straight into the pod's cgroup (clone3 CLONE_INTO_CGROUP), unshares its
+ * cgroup namespace there, moves itself into _init (no processes in a cgroup that hands
+ * controllers down), enables the controllers for the apps, writes the limits and clones each
+ * setup process straight into its app's cgroup.
+ *
+ * Nothing of the host's cgroups but rkt/ and below is created or written. */
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <linux/sched.h>
@@ -50,10 +54,10 @@ struct cg_file {
 struct s1_cgroups {
         enum cg_version v;
         bool use[CG_N];
-        int pod_procs[CG_N];              /* v1: per controller; v2: [0] */
-        int app_procs[S1_MAX_APPS][CG_N]; /* v1 */
-        int app_dir[S1_MAX_APPS];         /* v2: for CLONE_INTO_CGROUP and the limits */
-        int init_procs, pod_subtree;      /* v2 */
+        int pod_procs[CG_N];                  /* v1: per controller (init joins) */
+        int app_procs[S1_MAX_APPS][CG_N];     /* v1 */
+        int app_dir[S1_MAX_APPS];             /* v2: for CLONE_INTO_CGROUP and the limits */
+        int pod_dir, init_procs, pod_subtree; /* v2 */
 };
 
 /* ---- pure computations (tests/unit/test-cgroup.c) ---- */
@@ -191,11 +195,17 @@ static int mkdir_cg(int dir, const char *name, bool shared, const char *what, rk
         return fd;
 }
 
-static int open_procs(int dir, const char *what, rk_error *err)
+/* The file a process joins the cgroup through. v1: "tasks", written "0" by the (single-
+ * threaded) joining process itself: moving only the calling thread skips the global
+ * cgroup_threadgroup_rwsem, whose write side costs an RCU grace period (about 10 ms here, per
+ * join) on every cgroup.procs write. Stage1's processes never start a thread, so the thread is
+ * the process. v2: cgroup.procs (only init writes it; apps are cloned into theirs). */
+static int open_procs(enum cg_version v, int dir, const char *what, rk_error *err)
 {
-        int fd = openat(dir, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        const char *f = v == CG_V1 ? "tasks" : "cgroup.procs";
+        int fd = openat(dir, f, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
-                return rk_err_errno(err, negative_errno(), "cannot open %s/cgroup.procs", what);
+                return rk_err_errno(err, negative_errno(), "cannot open %s/%s", what, f);
         return fd;
 }
 
@@ -228,7 +238,7 @@ static struct s1_cgroups *cg_new(void)
         }
         for (size_t i = 0; i < S1_MAX_APPS; i++)
                 cg->app_dir[i] = -EBADF;
-        cg->init_procs = cg->pod_subtree = -EBADF;
+        cg->pod_dir = cg->init_procs = cg->pod_subtree = -EBADF;
         return cg;
 }
 
@@ -273,13 +283,13 @@ static int v1_create(struct s1_cgroups *cg, const struct s1_plan *p, rk_error *e
                         r = pod;
                         break;
                 }
-                if ((cg->pod_procs[c] = open_procs(pod, what, err)) < 0)
+                if ((cg->pod_procs[c] = open_procs(CG_V1, pod, what, err)) < 0)
                         r = cg->pod_procs[c];
                 for (size_t i = 0; r >= 0 && i < p->n_apps; i++) {
                         (void)cg_path(CG_V1, c, p->uuid, p->apps[i].name, what, sizeof(what));
                         _cleanup_close_ int a = mkdir_cg(pod, p->apps[i].name, false, what, err);
                         r = a < 0 ? a : write_limits(CG_V1, a, c, &p->apps[i], what, err);
-                        if (r >= 0 && (cg->app_procs[i][c] = open_procs(a, what, err)) < 0)
+                        if (r >= 0 && (cg->app_procs[i][c] = open_procs(CG_V1, a, what, err)) < 0)
                                 r = cg->app_procs[i][c];
                 }
         }
@@ -316,15 +326,14 @@ static int v2_create(struct s1_cgroups *cg, const struct s1_plan *p, int root, r
         if (enable[0] && (r = write_at(rkt, "cgroup.subtree_control", enable, err)) < 0)
                 return r;
         (void)cg_path(CG_V2, 0, p->uuid, NULL, what, sizeof(what));
-        _cleanup_close_ int pod = mkdir_cg(rkt, p->uuid, false, what, err);
+        int pod = cg->pod_dir = mkdir_cg(rkt, p->uuid, false, what, err);
         if (pod < 0)
                 return pod;
         _cleanup_close_ int init = mkdir_cg(pod, CG_INIT, false, CG_INIT, err);
         if (init < 0)
                 return init;
-        if ((cg->pod_procs[0] = open_procs(pod, what, err)) < 0 ||
-            (cg->init_procs = open_procs(init, CG_INIT, err)) < 0)
-                return -EIO;
+        if ((cg->init_procs = open_procs(CG_V2, init, CG_INIT, err)) < 0)
+                return cg->init_procs;
         cg->pod_subtree = openat(pod, "cgroup.subtree_control", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
         if (cg->pod_subtree < 0)
                 return rk_err_errno(err, negative_errno(), "cannot open %s/cgroup.subtree_control",
@@ -396,15 +405,26 @@ int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err)
         return 0;
 }
 
+/* fork(), or on v2 a fork straight into the cgroup dir: no migration, no RCU grace period. */
+static pid_t fork_into(int dir)
+{
+        if (dir < 0)
+                return fork();
+        struct clone_args args = {
+            .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)dir};
+        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+pid_t s1_cgroup_fork_init(const struct s1_pod *pod)
+{
+        const struct s1_cgroups *cg = pod->cg;
+        return fork_into(cg && cg->v == CG_V2 ? cg->pod_dir : -EBADF);
+}
+
 pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx)
 {
         const struct s1_cgroups *cg = pod->cg;
-        if (!cg || cg->v != CG_V2 || cg->app_dir[idx] < 0)
-                return fork();
-        struct clone_args args = {.flags = CLONE_INTO_CGROUP,
-                                  .exit_signal = SIGCHLD,
-                                  .cgroup = (uint64_t)cg->app_dir[idx]};
-        return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+        return fork_into(cg && cg->v == CG_V2 ? cg->app_dir[idx] : -EBADF);
 }
 
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err)
