@@ -171,6 +171,7 @@ static int start_apps(struct s1_pod *pod, struct app_proc *apps)
                         left++;
         }
         pod->net_ready_fd = safe_close(ready[0]);
+        s1_cgroup_close(pod);
         if (own_net)
                 make_pod_net(pod, ready[1]);
         safe_close(ready[1]);

@@ -70,6 +70,8 @@ pid_t s1_cgroup_fork_init(const struct s1_pod *pod);
 pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);
+/* Close every cgroup fd (init, once the apps are started: none stays reachable in the pod). */
+void s1_cgroup_close(const struct s1_pod *pod);
 int s1_cgroup_gc(int pod_fd, rk_error *err);
 /* isolators/selinux.c: set the exec label the app runs with (where SELinux is enabled). */
 int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);

@@ -155,6 +155,9 @@ json() {
 	[ "$(json 'd["write"]["result"]')" != OK ]
 	rki run "$PROBE_ACI" --exec=/bin/sh -- -c 'ls -A /sys/fs/cgroup | wc -l' ---
 	[ "$output" = 0 ]
+	# nor through the cgroup fds init holds: they are not the app's, and init is not dumpable
+	rki run "$PROBE_ACI" --memory=32Mi --exec=/bin/sh -- -c 'n=0; for f in /proc/1/fd/*; do echo 0 2>/dev/null >"$f" && n=$((n+1)); done; echo $n; ls /proc/self/fd' ---
+	[ "$(echo $output)" = "0 0 1 2 3" ] || fail_with "writable init fds, app fds: $output"
 }
 
 @test "the app cannot mount cgroupfs: seccomp and the missing CAP_SYS_ADMIN each stop it" {
@@ -216,4 +219,29 @@ json() {
 	contains "$stderr" "without its pids limits"
 	rk audit list --event=run --format=json
 	contains "$output" '"cgroups":"optional (insecure)"'
+}
+
+@test "prepare records the limits in the pod manifest; run-prepared and --pod-manifest apply them" {
+	rki prepare --pids-limit=50 "$PROBE_ACI" --memory=40Mi --cpu-shares=300
+	[ "$status" -eq 0 ]
+	local u=$output
+	rk cat-manifest "$u"
+	contains "$output" '"resource/memory"'
+	contains "$output" '"os/linux/cpu-shares"'
+	echo "$output" >"$T/pod.json"
+	rk run-prepared "$u"
+	[ "$status" -eq 0 ] || fail_with "$stderr"
+	[ "$(cat $CG/memory/rkt/$u/probe/memory.limit_in_bytes)" = $((40 << 20)) ]
+	[ "$(cat $CG/cpu/rkt/$u/probe/cpu.shares)" = 300 ]
+	[ "$(cat $CG/pids/rkt/$u/probe/pids.max)" = 50 ]
+	# a pod-level resource isolator applies to an app without its own
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+d["isolators"]=[{"name":"resource/cpu","value":{"limit":"200m"}},{"name":"resource/memory","value":{"limit":"1Gi"}}]
+json.dump(d, open(sys.argv[1],"w"))' "$T/pod.json"
+	rki run --uuid-file-save="$T/uuid" --pod-manifest="$T/pod.json"
+	[ "$status" -eq 0 ] || fail_with "$stderr"
+	u=$(uuid)
+	[ "$(cat $CG/cpu/rkt/$u/probe/cpu.cfs_quota_us)" = 20000 ]
+	[ "$(cat $CG/memory/rkt/$u/probe/memory.limit_in_bytes)" = $((40 << 20)) ] # the app's own
+	[ "$(cat $CG/pids/rkt/$u/probe/pids.max)" = 2048 ]
 }

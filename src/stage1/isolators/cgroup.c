@@ -451,6 +451,23 @@ int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err)
         return 0;
 }
 
+void s1_cgroup_close(const struct s1_pod *pod)
+{
+        struct s1_cgroups *cg = pod->cg;
+        for (int c = 0; cg && c < CG_N; c++) {
+                cg->pod_procs[c] = safe_close(cg->pod_procs[c]);
+                for (size_t i = 0; i < S1_MAX_APPS; i++)
+                        cg->app_procs[i][c] = safe_close(cg->app_procs[i][c]);
+        }
+        for (size_t i = 0; cg && i < S1_MAX_APPS; i++)
+                cg->app_dir[i] = safe_close(cg->app_dir[i]);
+        if (cg) {
+                cg->pod_dir = safe_close(cg->pod_dir);
+                cg->init_procs = safe_close(cg->init_procs);
+                cg->pod_subtree = safe_close(cg->pod_subtree);
+        }
+}
+
 /* ---- gc ---- */
 
 /* rmdir dir/name after its child cgroups (leaves first); only directories: a cgroup's files
