@@ -396,8 +396,11 @@ int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err)
                                     enable);
         for (size_t i = 0; i < pod->plan->n_apps; i++)
                 for (int c = 0; c < CG_N; c++) {
+                        char what[S1_MAX_NAME * 2 + 64];
+                        (void)cg_path(CG_V2, c, pod->plan->uuid, pod->plan->apps[i].name, what,
+                                      sizeof(what));
                         int r = cg->use[c] ? write_limits(CG_V2, cg->app_dir[i], c,
-                                                          &pod->plan->apps[i], "v2", err)
+                                                          &pod->plan->apps[i], what, err)
                                            : 0;
                         if (r < 0)
                                 return r;
