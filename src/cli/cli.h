@@ -30,6 +30,7 @@ enum {
         RK_INSECURE_PATHS = 1 << 6,
         RK_INSECURE_SECCOMP = 1 << 7,
         RK_INSECURE_LANDLOCK = 1 << 8,
+        RK_INSECURE_CGROUPS = 1 << 9,
 };
 
 struct rk_global {

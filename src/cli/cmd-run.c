@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "fetch/fetch.h"
 #include "pod/caps.h"
+#include "pod/cgroup.h"
 #include "pod/pod.h"
 #include "pod/seccomp.h"
 
@@ -66,6 +67,7 @@ static void help_flags(void)
                "  --readonly-rootfs        every app's root is read-only\n"
                "  --pull-policy=new|never  new (default): fetch IMAGE unless stored\n"
                "  --no-new-privileges=false  let apps gain privileges through execve\n"
+               "  --pids-limit=N|max       pids.max of each app's cgroup (default 2048)\n"
                "\n"
                "App flags (after their IMAGE):\n"
                "  --name=NAME  --exec=PROGRAM  --user=USER  --group=GROUP\n"
@@ -76,6 +78,8 @@ static void help_flags(void)
                "  --seccomp=mode=retain|remove[,errno=ENAME],SYSCALL|@group,...\n"
                "                            the app's seccomp set (replaces the image's)\n"
                "  --seccomp-profile=FILE    the app's seccomp filter: an OCI/Docker profile\n"
+               "  --memory=QTY  --cpu=QTY   memory (bytes: 512Mi, 1G) and CPU (500m, 2) limits\n"
+               "  --cpu-shares=N  --oom-score-adj=N   relative CPU weight, OOM killer bias\n"
                "  -- ARGS ---               arguments appended to the app's exec\n"
                "\n"
                "IMAGE is an image ID (or unique prefix), a name in the store, a file, or an\n"
@@ -334,6 +338,11 @@ static const struct flag flags[] = {
     {"seccomp", APP, false},
     {"seccomp-profile", APP, false},
     {"no-new-privileges", POD, true},
+    {"pids-limit", POD, false},
+    {"memory", APP, false},
+    {"cpu", APP, false},
+    {"cpu-shares", APP, false},
+    {"oom-score-adj", APP, false},
 };
 
 static const struct flag *find_flag(const char *name, size_t len)
@@ -425,6 +434,10 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 a->pod_manifest = v;
                 return 0;
         }
+        if (!strcmp(name, "pids-limit")) {
+                o->has_pids_limit = true;
+                return rk_cgroup_parse_pids_limit("--pids-limit", v, &o->pids_limit, err);
+        }
         if (!strcmp(name, "pull-policy")) {
                 if (rk_pull_policy_from_string(v, &a->pull) < 0 || a->pull == RK_PULL_UPDATE)
                         return rk_err(err, -EINVAL, "--pull-policy: '%s' is not new or never", v);
@@ -494,6 +507,22 @@ static int app_flag(struct rk_app_opts *app, const char *name, const char *v, rk
                 int r = rk_seccomp_parse_opt(v, &s, err);
                 rk_seccomp_set_clear(&s);
                 return r < 0 ? r : dup_opt(&app->seccomp, v);
+        }
+        int64_t n = 0;
+        if (!strcmp(name, "memory") || !strcmp(name, "cpu")) {
+                bool mem = !strcmp(name, "memory");
+                int r = mem ? rk_cgroup_parse_memory("--memory", v, &n, err)
+                            : rk_cgroup_parse_cpu("--cpu", v, &n, err);
+                return r < 0 ? r : dup_opt(mem ? &app->memory : &app->cpu, v);
+        }
+        if (!strcmp(name, "cpu-shares")) {
+                app->has_cpu_shares = true;
+                return rk_cgroup_parse_int("--cpu-shares", v, 2, 262144, &app->cpu_shares, err);
+        }
+        if (!strcmp(name, "oom-score-adj")) {
+                app->has_oom_score_adj = true;
+                return rk_cgroup_parse_int("--oom-score-adj", v, -1000, 1000, &app->oom_score_adj,
+                                           err);
         }
         char **dst = !strcmp(name, "name")          ? &app->name
                      : !strcmp(name, "exec")        ? &app->exec
@@ -798,6 +827,10 @@ static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod
                 json_object_set_new(o, "noNewPrivileges", json_false());
         if (o)
                 audit_lsm(o, po);
+        if (o && po && po->insecure_cgroups)
+                json_object_set_new(o, "cgroups", json_string("optional (insecure)"));
+        if (o && po && po->has_pids_limit && po->pids_limit == 0)
+                json_object_set_new(o, "pidsLimit", json_string("max"));
         r = o ? rk_audit_append(au, event, o, err) : rk_err(err, -ENOMEM, "out of memory");
         json_decref(o);
         rk_audit_close(au);
@@ -895,14 +928,6 @@ static void warn_lsm(bool landlock_off)
                 rk_log_warning("SELinux disabled, labels not applied");
 }
 
-/* Said on every run until the remaining isolators land: apps have a reduced capability set,
- * no_new_privs and the default seccomp filter, but no cgroup limits and no user namespace. */
-static void warn_no_isolators(void)
-{
-        rk_log_warning("apps run without cgroup limits or user namespaces (not implemented "
-                       "yet): a root app in this pod is only partly contained");
-}
-
 /* Every run or prepare that relaxes a capability or no_new_privs default says so. */
 static void warn_relaxed(const struct rk_pod_opts *o)
 {
@@ -910,6 +935,12 @@ static void warn_relaxed(const struct rk_pod_opts *o)
                 rk_log_warning("apps get every capability (--insecure-options=capabilities)");
         if (o->insecure_seccomp)
                 rk_log_warning("apps run without a seccomp filter (--insecure-options=seccomp)");
+        if (o->insecure_cgroups)
+                rk_log_warning("a cgroup controller the host lacks only costs its limits "
+                               "(--insecure-options=cgroups)");
+        if (o->has_pids_limit && o->pids_limit == 0)
+                rk_log_warning("apps have no pids limit: a fork bomb can exhaust the host's "
+                               "PIDs (--pids-limit=max)");
         if (o->no_new_privs_off)
                 rk_log_warning("no_new_privs is off: apps may gain privileges through setuid "
                                "and file capabilities (--no-new-privileges=false)");
@@ -951,13 +982,12 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
         a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
         a.o.insecure_landlock = g->insecure & RK_INSECURE_LANDLOCK;
-        /* Test hook: the chown'ed-copy fallback of --private-users on a filesystem that would
-         * allow an idmapped mount (rkt-run(1)). */
+        /* Test hook: the chown'ed-copy fallback of --private-users on a filesystem that
+         * would allow an idmapped mount (rkt-run(1)). */
         a.o.userns_chown = getenv("RKT_TEST_USERNS_CHOWN") != NULL;
+        a.o.insecure_cgroups = g->insecure & RK_INSECURE_CGROUPS;
         warn_relaxed(&a.o);
         warn_lsm(a.o.insecure_landlock);
-        if (mode == MODE_RUN)
-                warn_no_isolators();
         x = run_pod(g, mode, &a, stage1fd);
         run_args_clear(&a);
         return x;
@@ -1003,8 +1033,6 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = audit_pod(g, "run", pod, ids, n, net, &po, &err);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
-        if (r >= 0)
-                warn_no_isolators();
         if (r >= 0)
                 warn_lsm(po.insecure_landlock);
         for (size_t i = 0; i < n; i++)

@@ -107,10 +107,11 @@ static int parse_insecure(const char *list, unsigned *ret)
             {"paths", RK_INSECURE_PATHS},
             {"seccomp", RK_INSECURE_SECCOMP},
             {"landlock", RK_INSECURE_LANDLOCK},
+            {"cgroups", RK_INSECURE_CGROUPS},
             {"all-fetch",
              RK_INSECURE_IMAGE | RK_INSECURE_TLS | RK_INSECURE_HTTP | RK_INSECURE_PUBKEY},
             {"all-run", RK_INSECURE_ONDISK | RK_INSECURE_CAPABILITIES | RK_INSECURE_PATHS |
-                            RK_INSECURE_SECCOMP | RK_INSECURE_LANDLOCK},
+                            RK_INSECURE_SECCOMP | RK_INSECURE_LANDLOCK | RK_INSECURE_CGROUPS},
             {"all", ~0u},
         };
         char buf[512];
@@ -125,12 +126,13 @@ static int parse_insecure(const char *list, unsigned *ret)
                         if (strcmp(t, opts[i].name) == 0)
                                 break;
                 if (i == ELEMENTSOF(opts))
-                        return rk_usage_error(NULL,
-                                              "--insecure-options: unknown option '%s' (known: "
-                                              "image, tls, http, pubkey, ondisk, capabilities, "
-                                              "paths, seccomp, landlock, all-fetch, all-run, "
-                                              "all, none)",
-                                              t);
+                        return rk_usage_error(
+                            NULL,
+                            "--insecure-options: unknown option '%s' (known: "
+                            "image, tls, http, pubkey, ondisk, capabilities, "
+                            "paths, seccomp, landlock, cgroups, all-fetch, all-run, "
+                            "all, none)",
+                            t);
                 bits |= opts[i].bits;
         }
         *ret = bits;

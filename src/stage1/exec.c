@@ -45,9 +45,10 @@ static int wait_child(pid_t pid)
 
 /* ---- isolator steps, in the order of ARCHITECTURE.md ("App: ...") ----
  * Each isolator lives in its own file under isolators/ (declared in stage1.h). */
+/* The cgroup itself was joined first thing in s1_app_main; here its OOM score. */
 static int step_cgroup(const struct app_ctx *c, rk_error *err)
 {
-        return s1_cgroup_app_join(c->pod, c->app, err);
+        return s1_cgroup_app_oom(c->app, err);
 }
 static int step_rlimits(const struct s1_app *app, rk_error *err)
 {
@@ -370,7 +371,7 @@ _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd)
 {
         struct app_ctx c = {pod, &pod->plan->apps[idx], err_fd};
         rk_error err = RK_ERROR_INIT;
-        if (prepare(&c, &err) < 0)
+        if (s1_cgroup_app_join(pod, c.app, &err) < 0 || prepare(&c, &err) < 0)
                 fail(&c, S1_EXIT_RUNTIME, &err);
         int code = run_handlers(&c, c.app->pre_start, c.app->n_pre_start, "pre-start", &err);
         if (code != 0)

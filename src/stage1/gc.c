@@ -227,5 +227,5 @@ int s1_gc(const char *pod_path, rk_error *err)
                 if (r < 0)
                         return rk_err_errno(err, r, "cannot remove %s/%s", pod_path, dirs[i]);
         }
-        return 0;
+        return s1_cgroup_gc(pod_fd, err);
 }

@@ -63,7 +63,7 @@ static void spawn(const struct s1_pod *pod, size_t i, struct app_proc *p, int re
                 p->pid = -1;
                 return;
         }
-        p->pid = fork();
+        p->pid = s1_cgroup_fork_app(pod, i);
         if (p->pid == 0) {
                 (void)close(fds[0]);
                 safe_close(ready_w); /* only init writes it: EOF must mean init gave up */
@@ -137,14 +137,6 @@ static int supervise(const struct s1_pod *pod, struct app_proc *apps, size_t lef
         return 0;
 }
 
-/* Isolators issue: the pod's cgroup (v2, or the v1 controllers the host has) is joined here,
- * before the cgroup namespace is created, so the pod sees its own cgroup as the root. Not
- * implemented yet: the pod runs in the caller's cgroup. */
-static int pod_cgroup_enter(const struct s1_pod *pod, rk_error *err)
-{
-        return 0;
-}
-
 /* The pod's network namespace, made while the apps build their roots; each app waits for one
  * byte on net_ready_fd before joining it (EOF: it could not be made). */
 static void make_pod_net(const struct s1_pod *pod, int ready_w)
@@ -179,6 +171,7 @@ static int start_apps(struct s1_pod *pod, struct app_proc *apps)
                         left++;
         }
         pod->net_ready_fd = safe_close(ready[0]);
+        s1_cgroup_close(pod);
         if (own_net)
                 make_pod_net(pod, ready[1]);
         safe_close(ready[1]);
@@ -198,9 +191,13 @@ _noreturn_ void s1_init_main(const struct s1_pod *pod_in, int sync_fd)
         (void)close(sync_fd);
         if (!pod.plan->interactive)
                 (void)setsid();
-        int r = pod_cgroup_enter(&pod, &err);
+        /* The pod's cgroup is joined before the cgroup namespace is made: it is the root the
+         * pod sees. */
+        int r = s1_cgroup_pod_enter(&pod, &err);
         if (r >= 0)
                 r = s1_ns_pod_enter(pod.plan, &err);
+        if (r >= 0)
+                r = s1_cgroup_pod_finish(&pod, &err);
         if (r < 0) {
                 rk_log_error("%s", err.msg);
                 _exit(S1_EXIT_RUNTIME);

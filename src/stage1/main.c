@@ -147,7 +147,7 @@ static int start_pod(const struct s1_pod *pod, rk_error *err)
         _cleanup_close_ int host_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (host_pidns < 0 || unshare(CLONE_NEWPID) < 0)
                 return rk_err_errno(err, negative_errno(), "cannot create the pod's PID namespace");
-        pid_t pid = fork();
+        pid_t pid = s1_cgroup_fork_init(pod);
         if (pid < 0)
                 return rk_err_errno(err, negative_errno(), "fork");
         if (pid == 0) {
@@ -202,6 +202,8 @@ static int cmd_run(char **argv, struct s1_pod *pod)
                 r = prepare_pod_dir(pod, &err);
         if (r >= 0)
                 r = s1_userns_setup(pod, &err);
+        if (r >= 0)
+                r = s1_cgroup_pod_create(pod, &err);
         if (r >= 0)
                 r = start_pod(pod, &err);
         if (r < 0)

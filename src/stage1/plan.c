@@ -523,6 +523,47 @@ static int get_selinux(const json_t *a, const char *ctx, struct s1_app *app, rk_
         return 0;
 }
 
+/* ---- cgroups ---- */
+
+static int get_range(const json_t *o, const char *key, const char *ctx, int64_t min, int64_t max,
+                     int64_t *out, rk_error *err)
+{
+        int r = rk_json_get_int(o, key, false, ctx, out, err);
+        if (r > 0 && (*out < min || *out > max))
+                return rk_err(err, -ERANGE, "%s: \"%s\" %lld is not from %lld to %lld", ctx, key,
+                              (long long)*out, (long long)min, (long long)max);
+        return r;
+}
+
+/* "cgroup": {"memoryMax", "cpuMilli", "cpuShares", "pidsMax"}, each optional; "oomScoreAdj". */
+static int get_cgroup(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
+{
+        static const char *const keys[] = {"memoryMax", "cpuMilli", "cpuShares", "pidsMax", NULL};
+        int64_t oom = 0;
+        int r = get_range(a, "oomScoreAdj", ctx, -1000, 1000, &oom, err);
+        if (r < 0)
+                return r;
+        app->has_oom_score_adj = r > 0;
+        app->oom_score_adj = (int)oom;
+        json_t *o = json_object_get(a, "cgroup");
+        if (!o)
+                return 0;
+        char c[160];
+        snprintf(c, sizeof(c), "%s: cgroup", ctx);
+        if (!json_is_object(o))
+                return rk_err(err, -EBADMSG, "%s: must be an object", c);
+        r = check_keys(o, c, keys, err);
+        if (r >= 0)
+                r = get_range(o, "memoryMax", c, 4096, INT64_MAX / 2, &app->cg_memory_max, err);
+        if (r >= 0)
+                r = get_range(o, "cpuMilli", c, 10, 1024000, &app->cg_cpu_milli, err);
+        if (r >= 0)
+                r = get_range(o, "cpuShares", c, 2, 262144, &app->cg_cpu_shares, err);
+        if (r >= 0)
+                r = get_range(o, "pidsMax", c, 1, 4194304, &app->cg_pids_max, err);
+        return r < 0 ? r : 0;
+}
+
 /* ---- apps ---- */
 
 static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app, rk_error *err)
@@ -545,6 +586,8 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
                                            "seccomp",
                                            "landlock",
                                            "selinux",
+                                           "cgroup",
+                                           "oomScoreAdj",
                                            NULL};
         char b[72];
         uint32_t uid = 0, gid = 0;
@@ -591,6 +634,8 @@ static int parse_app_fields(const json_t *a, const char *ctx, struct s1_app *app
                 r = rk_json_get_bool(a, "landlock", false, ctx, &app->landlock, err);
         if (r >= 0)
                 r = get_selinux(a, ctx, app, err);
+        if (r >= 0)
+                r = get_cgroup(a, ctx, app, err);
         return r < 0 ? r : 0;
 }
 
@@ -684,9 +729,9 @@ static int check_userns_ids(const struct s1_plan *p, rk_error *err)
 
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
-        static const char *const keys[] = {"version",     "uuid",     "hostname",  "net",
-                                           "interactive", "detached", "noOverlay", "apps",
-                                           "userns",      NULL};
+        static const char *const keys[] = {
+            "version", "uuid",   "hostname",        "net", "interactive", "detached", "noOverlay",
+            "apps",    "userns", "cgroupsOptional", NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -722,6 +767,9 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
                 r = rk_json_get_bool(root, "noOverlay", false, "plan", &p->no_overlay, err);
         if (r >= 0)
                 r = parse_userns(json_object_get(root, "userns"), p, err);
+        if (r >= 0)
+                r = rk_json_get_bool(root, "cgroupsOptional", false, "plan", &p->cgroups_optional,
+                                     err);
         return r < 0 ? r : 0;
 }
 

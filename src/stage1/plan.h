@@ -69,6 +69,10 @@ struct s1_app {
         bool landlock;
         /* SELinux labels (PLAN.md): NULL when the plan has none (SELinux disabled). */
         const char *selinux_process, *selinux_mount;
+        /* "cgroup" limits (PLAN.md, "Cgroups"); 0: not limited. */
+        int64_t cg_memory_max, cg_cpu_milli, cg_cpu_shares, cg_pids_max;
+        int oom_score_adj;
+        bool has_oom_score_adj;
 };
 
 struct s1_plan {
@@ -80,6 +84,7 @@ struct s1_plan {
          * gid_base..; userns_chown forces the chown'ed copy instead of an idmapped mount. */
         bool userns, userns_chown;
         uint32_t uid_base, gid_base, userns_size;
+        bool cgroups_optional; /* --insecure-options=cgroups: a missing controller is a warning */
         struct s1_app *apps;
         size_t n_apps;
 };

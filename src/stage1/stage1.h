@@ -23,6 +23,8 @@
 #define S1_EXIT_NOTFOUND  127 /* exec found no such file */
 #define S1_EXIT_SIGNAL(n) (128 + (n))
 
+struct s1_cgroups;
+
 struct s1_pod {
         const struct s1_plan *plan;
         const char *path; /* --pod-dir as given, for messages */
@@ -34,6 +36,8 @@ struct s1_pod {
         int mounts_fd;    /* mounts, O_APPEND */
         int net_ready_fd; /* in init's children: readable once the pod's netns exists, or -1 */
         bool debug;
+
+        struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
 };
 
 /* cloned.c: make sure we run from a sealed memfd copy of ourselves (CVE-2019-5736). Returns
@@ -73,8 +77,23 @@ int s1_userns_own(int fd, rk_error *err); /* chown a file we made to the pod's r
  * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
 int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
 
-/* isolators/cgroup.c: put the calling process into the app's cgroup (PLAN.md). */
+/* isolators/cgroup.c (PLAN.md, "Cgroups"): the outer process makes the pod's and the apps'
+ * cgroups (pod_create) and starts init (fork_init: on v2 in the pod's cgroup); on v1 init
+ * joins the pod's before its cgroup namespace (pod_enter) and, on
+ * v2, moves to its leaf and hands the controllers down after it (pod_finish); fork_app starts
+ * an app's setup process (on v2 in its cgroup: clone3 CLONE_INTO_CGROUP), which joins it on v1
+ * (app_join) before anything else; app_oom writes oom_score_adj in the app's exec steps. gc
+ * removes rkt/<uuid> (the plan's UUID) from every hierarchy, leaves first. */
+int s1_cgroup_pod_create(struct s1_pod *pod, rk_error *err);
+int s1_cgroup_pod_enter(const struct s1_pod *pod, rk_error *err);
+int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err);
+pid_t s1_cgroup_fork_init(const struct s1_pod *pod);
+pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);
+/* Close every cgroup fd (init, once the apps are started: none stays reachable in the pod). */
+void s1_cgroup_close(const struct s1_pod *pod);
+int s1_cgroup_gc(int pod_fd, rk_error *err);
 /* isolators/selinux.c: set the exec label the app runs with (where SELinux is enabled). */
 int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
 /* isolators/landlock.c: restrict the calling process to the app's root and volumes. */

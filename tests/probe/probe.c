@@ -16,6 +16,11 @@
  *   probe stat PATH            lstat PATH; {"stat": {"path", "result", "uid", "gid", "mode"}}
  *   probe unshare-user         try unshare(CLONE_NEWUSER) in a child; {"unshare-user": "OK" |
  * errno}
+ *   probe forkbomb [MAX]       fork idle children until fork fails (or MAX, default 10000),
+ *                              kill them; {"forkbomb": {"forked": N, "errno": "EAGAIN"|"OK"}}
+ *   probe alloc MIB            allocate and touch MIB MiB; {"alloc": {"mib": N}} if it lives
+ *   probe cgmount              try mounting cgroup v1 (memory) and cgroup2 on /probe-cg;
+ *                              {"cgmount": {"cgroup": errno, "cgroup2": errno}}
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -406,6 +411,70 @@ static int landlock_abi(void)
         return 0;
 }
 
+/* ---- cgroup limits: forkbomb, alloc, cgmount ---- */
+
+static int forkbomb(long max)
+{
+        pid_t *kids = calloc((size_t)max, sizeof(*kids));
+        long n = 0;
+        int e = 0;
+        if (!kids)
+                return 1;
+        for (; n < max; n++) {
+                pid_t p = fork();
+                if (p < 0) {
+                        e = errno;
+                        break;
+                }
+                if (p == 0) {
+                        for (;;)
+                                pause();
+                }
+                kids[n] = p;
+        }
+        for (long i = 0; i < n; i++)
+                kill(kids[i], SIGKILL);
+        for (long i = 0; i < n; i++)
+                while (waitpid(kids[i], NULL, 0) < 0 && errno == EINTR)
+                        ;
+        printf("{\"forkbomb\":{\"forked\":%ld,\"errno\":", n);
+        put_str(errno_name(e));
+        printf("}}\n");
+        free(kids);
+        return 0;
+}
+
+static int alloc(long mib)
+{
+        long page = sysconf(_SC_PAGESIZE);
+        for (long i = 0; i < mib; i++) {
+                char *p = malloc(1 << 20);
+                if (!p)
+                        return 1;
+                for (long o = 0; o < (1 << 20); o += page)
+                        p[o] = 1;
+        }
+        printf("{\"alloc\":{\"mib\":%ld}}\n", mib);
+        return 0;
+}
+
+static int cgmount(void)
+{
+        static const char *const fs[][2] = {{"cgroup", "memory"}, {"cgroup2", NULL}};
+        bool first = true;
+        (void)mkdir("/probe-cg", 0700);
+        printf("{\"cgmount\":{");
+        for (int i = 0; i < 2; i++) {
+                int r = mount("none", "/probe-cg", fs[i][0], 0, fs[i][1]);
+                put_key(fs[i][0], &first);
+                put_str(errno_name(r < 0 ? errno : 0));
+                if (r == 0)
+                        umount2("/probe-cg", MNT_DETACH);
+        }
+        printf("}}\n");
+        return 0;
+}
+
 /* In a child, so the probe itself keeps its namespaces; the child reports its errno. */
 static int try_unshare_user(void)
 {
@@ -442,8 +511,15 @@ int main(int argc, char **argv)
                 return try_stat(argv[2]);
         if (!strcmp(argv[1], "unshare-user") && argc == 2)
                 return try_unshare_user();
+        if (!strcmp(argv[1], "forkbomb"))
+                return forkbomb(argc == 3 ? atol(argv[2]) : 10000);
+        if (!strcmp(argv[1], "alloc") && argc == 3)
+                return alloc(atol(argv[2]));
+        if (!strcmp(argv[1], "cgmount"))
+                return cgmount();
         fprintf(stderr,
                 "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] "
-                "| landlock | stat PATH | unshare-user]\n");
+                "| landlock | stat PATH | unshare-user | forkbomb [MAX] | alloc MIB | "
+                "cgmount]\n");
         return 2;
 }

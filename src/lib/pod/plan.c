@@ -19,6 +19,7 @@
 #include "base/path.h"
 #include "pod/caps.h"
 #include "pod/lsm.h"
+#include "pod/cgroup.h"
 #include "pod/pod.h"
 #include "pod/seccomp.h"
 #include "pod/userns.h"
@@ -75,6 +76,8 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
                 free(a->caps_remove);
                 free(a->seccomp);
                 free(a->seccomp_profile);
+                free(a->memory);
+                free(a->cpu);
                 mount_opts_free(a->mounts, a->n_mounts);
         }
         free(o->apps);
@@ -756,6 +759,24 @@ static json_t *caps_set_json(const char *list)
         return json_pack("{s:o}", "set", set);
 }
 
+/* --memory, --cpu, --cpu-shares, --oom-score-adj replace the image's isolators of that kind
+ * (values checked by the flag parser). */
+static int cgroup_flags(json_t *app, const struct rk_app_opts *ao)
+{
+        static const char mem[] = "resource/memory", cpu[] = "resource/cpu",
+                          shares[] = "os/linux/cpu-shares", oom[] = "os/linux/oom-score-adj";
+        int r = 0;
+        if (ao->memory)
+                r = replace_isolator(app, mem, mem, mem, json_pack("{s:s}", "limit", ao->memory));
+        if (r >= 0 && ao->cpu)
+                r = replace_isolator(app, cpu, cpu, cpu, json_pack("{s:s}", "limit", ao->cpu));
+        if (r >= 0 && ao->has_cpu_shares)
+                r = replace_isolator(app, shares, shares, shares, json_integer(ao->cpu_shares));
+        if (r >= 0 && ao->has_oom_score_adj)
+                r = replace_isolator(app, oom, oom, oom, json_integer(ao->oom_score_adj));
+        return r;
+}
+
 /* --caps-retain/--caps-remove replace the image's capability isolators; --no-new-privileges
  * =false its no-new-privileges one. The pod manifest records what the app gets. */
 static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct rk_app_opts *ao)
@@ -785,6 +806,8 @@ static int isolator_flags(json_t *app, const struct rk_pod_opts *o, const struct
                 rk_seccomp_set_clear(&set);
         } else if (r >= 0 && ao->seccomp_profile)
                 r = replace_isolator(app, sret, srem, NULL, NULL);
+        if (r >= 0)
+                r = cgroup_flags(app, ao);
         return r;
 }
 
@@ -1358,6 +1381,25 @@ static int lsm_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
         return 0;
 }
 
+/* "cgroup": {limits} and "oomScoreAdj" (PLAN.md, "Cgroups"). */
+static int cgroup_json(struct planner *pl, const struct rk_pod_app *a, json_t *out)
+{
+        struct rk_cgroup_limits l;
+        int64_t pids = pl->o->has_pids_limit ? pl->o->pids_limit : RK_PIDS_LIMIT_DEFAULT;
+        char ctx[160];
+        snprintf(ctx, sizeof(ctx), "app %s", a->name);
+        int r = rk_cgroup_limits_compute(&a->app->isolators, pl->m ? &pl->m->isolators : NULL, pids,
+                                         ctx, &l, pl->err);
+        if (r < 0)
+                return r;
+        json_t *cj = rk_cgroup_limits_json(&l);
+        if (!cj || json_object_set_new(out, "cgroup", cj) < 0 ||
+            (l.has_oom_score_adj &&
+             json_object_set_new(out, "oomScoreAdj", json_integer(l.oom_score_adj)) < 0))
+                return rk_err(pl->err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 static int lsm_prepare(struct planner *pl)
 {
         if (!rk_selinux_enabled())
@@ -1438,6 +1480,8 @@ static json_t *app_plan(struct planner *pl, struct rk_store *s, const struct rk_
                 r = seccomp_json(pl, a, out);
         if (r >= 0)
                 r = lsm_json(pl, a, out);
+        if (r >= 0)
+                r = cgroup_json(pl, a, out);
         if (r >= 0)
                 r = handlers_json(pl, rootfd, env_path(env, n_env), cwd, a, out);
         if (r >= 0 &&
@@ -1524,6 +1568,9 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0 && o->private_users)
                 r = userns_json(pl, plan);
+        if (r >= 0 && o->insecure_cgroups &&
+            json_object_set_new(plan, "cgroupsOptional", json_true()) < 0)
+                r = rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0 && pl->m->n_apps > MAX_APPS)
                 r = rk_err(pl->err, -E2BIG, "pod: %zu apps, at most %d", pl->m->n_apps, MAX_APPS);
         if (r >= 0)

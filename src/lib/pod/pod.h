@@ -199,6 +199,9 @@ struct rk_app_opts {
         char *seccomp;                   /* --seccomp=mode=...,... (checked) or NULL */
         char *seccomp_profile;           /* --seccomp-profile: the file's text (checked) or NULL */
         size_t seccomp_profile_len;
+        char *memory, *cpu;                /* --memory/--cpu: checked quantities, or NULL */
+        int64_t cpu_shares, oom_score_adj; /* --cpu-shares/--oom-score-adj, when has_ */
+        bool has_cpu_shares, has_oom_score_adj;
 };
 
 struct rk_pod_opts {
@@ -222,6 +225,9 @@ struct rk_pod_opts {
         const char *selinux_lxc_contexts; /* NULL: libselinux's selinux_lxc_context_path() */
         bool private_users;               /* --private-users: own user namespace (userns.h) */
         bool userns_chown;                /* with it: a chown'ed copy, not an idmapped mount */
+        bool insecure_cgroups;            /* --insecure-options=cgroups: missing controllers ok */
+        int64_t pids_limit;               /* --pids-limit (0: none), when has_pids_limit */
+        bool has_pids_limit;
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);
