@@ -265,13 +265,18 @@ static int sealed_copy(int fd, rk_error *err)
 
 /* Replaces this process with stage1; the pod's lock fd is handed over without CLOEXEC so that
  * the lock lives exactly as long as the pod (rkt.md 2.4). Returns only on failure. */
-static int exec_stage1(int stage1fd, struct rk_pod *pod, bool debug, rk_error *err)
+/* Stage1 appends the pod's exit record to the data dir's audit log (--audit-dir, absolute:
+ * stage1 runs in the pod directory). */
+static int exec_stage1(int stage1fd, struct rk_pod *pod, const struct rk_global *g, rk_error *err)
 {
-        char dir[PATH_MAX], arg[PATH_MAX + 16], *env[8];
+        char dir[PATH_MAX], data[PATH_MAX], arg[PATH_MAX + 16], audit[PATH_MAX + 16], *env[8];
         if (rk_pod_path(pod, dir, sizeof(dir)) < 0)
                 return rk_err(err, -ENAMETOOLONG, "pod %s: path too long", pod->uuid);
+        if (!realpath(g->dir, data))
+                return rk_err_errno(err, negative_errno(), "data directory '%s'", g->dir);
         snprintf(arg, sizeof(arg), "--pod-dir=%s", dir);
-        char *argv[] = {"rkt-stage1", "run", arg, debug ? "--debug" : NULL, NULL};
+        snprintf(audit, sizeof(audit), "--audit-dir=%s", data);
+        char *argv[] = {"rkt-stage1", "run", arg, audit, g->debug ? "--debug" : NULL, NULL};
         if (fcntl(pod->fd, F_SETFD, 0) < 0 || chdir(dir) < 0)
                 return rk_err_errno(err, negative_errno(), "pod %s", pod->uuid);
         _cleanup_close_ int mfd = sealed_copy(stage1fd, err);
@@ -899,7 +904,7 @@ static int run_pod(const struct rk_global *g, enum mode mode, struct run_args *a
                 goto out;
         }
         s = rk_store_close(s); /* nothing of the store reaches stage1 */
-        r = exec_stage1(stage1fd, pod, g->debug, &err);
+        r = exec_stage1(stage1fd, pod, g, &err);
 out:
         if (r < 0 && pod)
                 discard(pod);
@@ -1039,7 +1044,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 free(ids[i]);
         free(ids);
         if (r >= 0) {
-                r = exec_stage1(stage1fd, pod, g->debug, &err);
+                r = exec_stage1(stage1fd, pod, g, &err);
                 discard(pod);
         }
         pod = rk_pod_close(pod);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The pod's "exit" record in the audit log, appended by the outer rkt-stage1 once init is
- * gone: the pod's exit status, each app's status (null if it never ran to an exit), and the
- * isolator summary the app ran under (audit/summary.h, the same the run record has). */
+/* The pod's "exit" record in the audit log of --audit-dir (rkt passes its data dir),
+ * appended by the outer rkt-stage1 once init is gone: the pod's exit status, each app's status
+ * (null if it never ran to an exit), and the isolator summary the app ran under (audit/summary.h,
+ * the same the run record has). */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -11,27 +12,6 @@
 #include "audit/summary.h"
 #include "base/json.h"
 #include "stage1/stage1.h"
-
-/* The pod lives at <dir>/pods/run/<uuid>: the audit log is <dir>/audit. */
-static int data_dir(const struct s1_pod *pod, char *out, size_t size, rk_error *err)
-{
-        char real[PATH_MAX];
-        if (!realpath(pod->path, real))
-                return rk_err_errno(err, negative_errno(), "pod directory '%s'", pod->path);
-        char *p = real;
-        for (int i = 0; i < 3; i++) {
-                char *slash = strrchr(p, '/');
-                const char *want = i == 0 ? pod->plan->uuid : i == 1 ? "run" : "pods";
-                if (!slash || strcmp(slash + 1, want) != 0)
-                        return rk_err(err, -EINVAL,
-                                      "pod directory '%s' is not <dir>/pods/run/%s: no audit log",
-                                      pod->path, pod->plan->uuid);
-                *slash = 0;
-        }
-        if (!real[0] || snprintf(out, size, "%s", real) >= (int)size)
-                return rk_err(err, -ENAMETOOLONG, "pod directory '%s'", pod->path);
-        return 0;
-}
 
 static json_t *app_status(const struct s1_pod *pod, const char *name)
 {
@@ -49,10 +29,7 @@ static json_t *app_status(const struct s1_pod *pod, const char *name)
 
 int s1_audit_exit(const struct s1_pod *pod, int status, const char *error, rk_error *err)
 {
-        char dir[PATH_MAX];
-        int r = data_dir(pod, dir, sizeof(dir), err);
-        if (r < 0)
-                return r;
+        int r;
         _cleanup_json_ json_t *o =
             json_pack("{s:s, s:i, s:o, s:o}", "pod", pod->plan->uuid, "status", status, "apps",
                       rk_audit_plan_summary(pod->plan->root), "appStatus", json_object());
@@ -66,7 +43,7 @@ int s1_audit_exit(const struct s1_pod *pod, int status, const char *error, rk_er
         if (error && json_object_set_new(o, "error", json_string(error)) < 0)
                 return rk_err(err, -ENOMEM, "out of memory");
         struct rk_audit *au = NULL;
-        r = rk_audit_open(dir, &au, err);
+        r = rk_audit_open(pod->audit_dir, &au, err);
         if (r < 0)
                 return r;
         r = rk_audit_append(au, "exit", o, err);

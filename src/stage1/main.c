@@ -22,7 +22,7 @@
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: rkt-stage1 run|gc --pod-dir=DIR [--debug]\n");
+        fprintf(stderr, "usage: rkt-stage1 run|gc --pod-dir=DIR [--audit-dir=DIR] [--debug]\n");
         return S1_EXIT_RUNTIME;
 }
 
@@ -210,7 +210,7 @@ static int cmd_run(char **argv, struct s1_pod *pod)
                 rk_log_error("%s", err.msg);
         /* Once the plan is read, every end of the pod is in the audit log. */
         rk_error aerr = RK_ERROR_INIT;
-        if (plan &&
+        if (plan && pod->audit_dir &&
             s1_audit_exit(pod, r < 0 ? S1_EXIT_RUNTIME : r, r < 0 ? err.msg : NULL, &aerr) < 0)
                 rk_log_error("audit log: %s", aerr.msg);
         pod_close(pod);
@@ -243,6 +243,8 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc; i++) {
                 if (strncmp(argv[i], "--pod-dir=", 10) == 0 && argv[i][10])
                         pod.path = argv[i] + 10;
+                else if (strncmp(argv[i], "--audit-dir=", 12) == 0 && argv[i][12] == '/')
+                        pod.audit_dir = argv[i] + 12;
                 else if (strcmp(argv[i], "--debug") == 0)
                         pod.debug = true;
                 else

@@ -27,14 +27,15 @@ struct s1_cgroups;
 
 struct s1_pod {
         const struct s1_plan *plan;
-        const char *path; /* --pod-dir as given, for messages */
-        int pod_fd;       /* the pod directory (O_PATH) */
-        int lock_fd;      /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
-        int status_fd;    /* status/ */
-        int started_fd;   /* started/ */
-        int log_fd;       /* log/ (detached pods), else -1 */
-        int mounts_fd;    /* mounts, O_APPEND */
-        int net_ready_fd; /* in init's children: readable once the pod's netns exists, or -1 */
+        const char *path;      /* --pod-dir as given, for messages */
+        const char *audit_dir; /* --audit-dir: the data dir whose audit log gets the exit record */
+        int pod_fd;            /* the pod directory (O_PATH) */
+        int lock_fd;           /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
+        int status_fd;         /* status/ */
+        int started_fd;        /* started/ */
+        int log_fd;            /* log/ (detached pods), else -1 */
+        int mounts_fd;         /* mounts, O_APPEND */
+        int net_ready_fd;      /* in init's children: readable once the pod's netns exists, or -1 */
         bool debug;
 
         struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
@@ -100,7 +101,7 @@ int s1_selinux_exec_label(const struct s1_app *app, rk_error *err);
 int s1_landlock_apply(const struct s1_app *app, rk_error *err);
 
 /* audit.c: append the pod's "exit" record (status, each app's status, isolator summary) to
- * the audit log of the data dir the pod lives in. error: stage1's own failure, or NULL. */
+ * the audit log of pod->audit_dir. error: stage1's own failure, or NULL. */
 int s1_audit_exit(const struct s1_pod *pod, int status, const char *error, rk_error *err);
 
 /* copy.c: copy a tree without following symlinks (noOverlay). dst must be empty. */

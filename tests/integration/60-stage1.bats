@@ -163,7 +163,7 @@ mounts_under_pod() {
 	done
 	# The user namespace is the host's (no --private-users yet).
 	[ "$(jq .namespaces.user <<<"$output")" = "$(stat -L -c %i /proc/self/ns/user)" ]
-	[ -z "$stderr" ]
+	[ -z "$stderr" ] || fail_with "stderr: $stderr"
 	[ -f "$POD/started/app" ]
 	[ "$(cat "$POD/status/app")" = 0 ]
 }

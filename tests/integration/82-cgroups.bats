@@ -160,7 +160,7 @@ json() {
 	[ "$(echo $output)" = "0 0 1 2 3" ] || fail_with "writable init fds, app fds: $output"
 }
 
-@test "the app cannot mount cgroupfs: seccomp and the missing CAP_SYS_ADMIN each stop it" {
+@test "the app cannot mount cgroupfs: seccomp, the missing CAP_SYS_ADMIN and Landlock each stop it" {
 	rki run "$PROBE_ACI" --exec=/bin/probe -- cgmount ---
 	[ "$status" -eq 0 ]
 	[ "$(json 'd["cgmount"]["cgroup"]')" = EPERM ]
@@ -169,8 +169,12 @@ json() {
 	rkt_run $(G) --insecure-options=image,seccomp run "$PROBE_ACI" --exec=/bin/probe -- cgmount ---
 	[ "$(json 'd["cgmount"]["cgroup"]')" = EPERM ]
 	[ "$(json 'd["cgmount"]["cgroup2"]')" = EPERM ]
-	# with neither defense the probe would succeed: the test detects a hole
+	# with all capabilities, Landlock (a domain may not mount) still refuses it
 	rkt_run $(G) --insecure-options=image,seccomp,capabilities run "$PROBE_ACI" --exec=/bin/probe -- cgmount ---
+	[ "$(json 'd["cgmount"]["cgroup"]')" = EPERM ]
+	[ "$(json 'd["cgmount"]["cgroup2"]')" = EPERM ]
+	# with none of the three the probe would succeed: the test detects a hole
+	rkt_run $(G) --insecure-options=image,seccomp,capabilities,landlock run "$PROBE_ACI" --exec=/bin/probe -- cgmount ---
 	[ "$(json 'd["cgmount"]["cgroup"]')" = OK ]
 }
 
