@@ -110,8 +110,7 @@ static int find_target(int pod_fd, const char *app, struct target *t, rk_error *
             (r = ns_ino("self", "user", &u, err)) < 0 || (r = ns_ino(apid, "user", &v, err)) < 0)
                 return r;
         if (a != b)
-                return rk_err(err, -ESRCH, "process %d is not in the pod's PID namespace",
-                              (int)ap);
+                return rk_err(err, -ESRCH, "process %d is not in the pod's PID namespace", (int)ap);
         char root[48];
         snprintf(root, sizeof(root), "/proc/%d/root", (int)ap);
         t->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -136,8 +135,9 @@ static int join(struct target *t, rk_error *err)
         if (fstat(t->rootfd, &want) < 0 || chdir("/") < 0 || stat("/", &got) < 0)
                 return rk_err_errno(err, negative_errno(), "cannot check the app's root");
         if (want.st_dev != got.st_dev || want.st_ino != got.st_ino)
-                return rk_err(err, -EXDEV, "joined the app's mount namespace, but '/' is not "
-                                           "the app's root");
+                return rk_err(err, -EXDEV,
+                              "joined the app's mount namespace, but '/' is not "
+                              "the app's root");
         return 0;
 }
 
@@ -163,7 +163,8 @@ static int pick_command(const struct s1_app *app, char **cmd, char *buf, size_t 
                         path = app->env.v[i] + 5;
         for (const char *p = path; p && *p;) {
                 size_t n = strcspn(p, ":");
-                if (n > 0 && p[0] == '/' && snprintf(buf, size, "%.*s/%s", (int)n, p, cmd[0]) < (int)size &&
+                if (n > 0 && p[0] == '/' &&
+                    snprintf(buf, size, "%.*s/%s", (int)n, p, cmd[0]) < (int)size &&
                     access(buf, X_OK) == 0) {
                         cmd[0] = buf;
                         return 0;
