@@ -164,6 +164,32 @@ json() {
 	[ "$(json 'sorted(d["fds"])')" = "['0', '1', '2']" ] || fail_with "fds: $(json 'd["fds"]')"
 }
 
+@test "the enter helper runs from a sealed memfd and holds only stdio and its error pipe" {
+	serve app --insecure-options=image "$PROBE_ACI"
+	"$RKT" $(G) enter "$UUID" /bin/sleep 3 </dev/null >"$T/e.out" 2>"$T/e.err" &
+	local rkt=$! helper= n=0
+	while [ -z "$helper" ] && [ $n -lt 100 ]; do
+		# rkt -> rkt-stage1 enter (host PID ns) -> the command (pod PID ns)
+		helper=$(cat /proc/$rkt/task/*/children 2>/dev/null | tr -d ' ')
+		if [ -n "$helper" ] && [ -z "$(cat /proc/$helper/task/*/children 2>/dev/null)" ]; then
+			helper=
+		fi
+		n=$((n + 1))
+		sleep 0.05
+	done
+	[ -n "$helper" ] || fail_with "no enter helper found under rkt ($rkt)"
+	contains "$(readlink /proc/$helper/exe)" "memfd:rkt-stage1"
+	local f t
+	for f in /proc/$helper/fd/*; do
+		t=$(readlink "$f")
+		case ${f##*/}:$t in
+		0:/dev/null | 1:"$T/e.out" | 2:"$T/e.err" | [3-9]:pipe:* | [1-9][0-9]:pipe:*) ;;
+		*) fail_with "enter helper holds fd ${f##*/} -> $t" ;;
+		esac
+	done
+	wait "$rkt"
+}
+
 @test "enter --app chooses among several apps; without it the apps are listed" {
 	serve app --insecure-options=image "$PROBE_ACI" --name=a "$SLEEPER_ACI" --name=b
 	wait_for 10 test -e "$D/pods/run/$UUID/started/b"
@@ -223,6 +249,11 @@ json() {
 	mkdir "$T/vol"
 	serve app --insecure-options=image --volume=v,kind=host,source="$T/vol" "$HANDLER_ACI"
 	local pid=$!
+	# with a post-stop handler the app runs under a supervisor: enter still matches the app
+	rk enter "$UUID" /bin/probe all
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/enter.out"
+	same_isolation "$T/app.out" "$T/enter.out"
 	local t0=$SECONDS
 	rk stop "$UUID"
 	[ "$status" -eq 0 ] || fail_with "stop: $stderr"
