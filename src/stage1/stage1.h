@@ -98,7 +98,9 @@ _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd);
  * fds, seccomp), then execve(argv). The one path to stage2: the app, its handlers and `enter`
  * all go through it, so an isolator added here applies to all three. Called inside the app's
  * root and namespaces; err_fd (CLOEXEC) gets a failure as a text line; never returns (exit
- * 125 setup, 126 not executable, 127 not found). */
+ * 125 setup, 126 not executable, 127 not found). A step may use only pod->plan, app and what
+ * is reachable inside the app's root and namespaces: under enter, pod->pod_fd and the other
+ * fds are -EBADF (the app's setup has closed them by then too). */
 _noreturn_ void s1_exec_app(const struct s1_pod *pod, const struct s1_app *app,
                             const struct s1_argv *argv, int err_fd);
 

@@ -38,6 +38,8 @@ setup_file() {
 	  "eventHandlers":[{"name":"post-stop","exec":["/bin/sh","-c","echo post-stop >/v/evidence"]}],
 	  "mountPoints":[{"name":"v","path":"/v"}]' >"$l/manifest"
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/handler.aci" >/dev/null
+	manifest example.com/plain '"exec":["/bin/probe"],"user":"0","group":"0"' >"$l/manifest"
+	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/plain.aci" >/dev/null
 	manifest example.com/sleeper '"exec":["/bin/sleep","1000"],"user":"0","group":"0"' >"$l/manifest"
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/sleeper.aci" >/dev/null
 	# an app that ignores SIGTERM (its children inherit the ignored disposition)
@@ -145,6 +147,22 @@ json() {
 	[ "$(json 'd["cwd"]')" = /v ]
 	[ "$(json 'd["CapAmb"]')" = 0000000000000400 ]
 	contains "$output" '"FOO=image"'
+}
+
+@test "a trojaned binary run by enter is as powerless as the app (CVE-2019-10144/10145)" {
+	serve app --insecure-options=image "$PROBE_ACI"
+	local calls="mount-fs socket mknod ptrace unshare keyctl bpf io_uring_setup kexec_load setns"
+	rk enter "$UUID" /bin/probe syscall $calls
+	[ "$status" -eq 0 ]
+	local via_enter=$output
+	# the same image's app, run directly (exec "/bin/probe" instead of "/bin/probe serve")
+	rkt_run $(G) --insecure-options=image run "$BATS_FILE_TMPDIR/plain.aci" -- syscall $calls ---
+	[ "$status" -eq 0 ]
+	[ "$via_enter" = "$output" ] || fail_with "enter: $via_enter; app: $output"
+	output=$via_enter
+	[ "$(json 'd["syscalls"]["mount-fs"]')" = EPERM ]
+	[ "$(json 'd["syscalls"]["socket"]')" = EPERM ]
+	[ "$(json 'd["syscalls"]["keyctl"]')" != OK ]
 }
 
 @test "the comparison catches a missing isolator (oracle: a pod without seccomp)" {
