@@ -149,6 +149,16 @@ json() {
 	contains "$output" '"FOO=image"'
 }
 
+@test "enter matches an app without no_new_privs (filter loaded before the caps drop)" {
+	serve app --insecure-options=image --no-new-privileges=false "$USER_ACI"
+	rk enter "$UUID" /bin/probe all
+	[ "$status" -eq 0 ] || fail_with "enter: $status $stderr"
+	printf '%s\n' "$output" >"$T/enter.out"
+	same_isolation "$T/app.out" "$T/enter.out"
+	[ "$(json 'd["NoNewPrivs"]')" = 0 ]
+	[ "$(json 'd["Seccomp"]')" = 2 ]
+}
+
 @test "a trojaned binary run by enter is as powerless as the app (CVE-2019-10144/10145)" {
 	serve app --insecure-options=image "$PROBE_ACI"
 	local calls="mount-fs socket mknod ptrace unshare keyctl bpf io_uring_setup kexec_load setns"
