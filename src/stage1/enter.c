@@ -7,7 +7,8 @@
  *   this process (host PID ns)       sealed memfd copy, non-dumpable, no fd but 0-2; checks
  *     |                               the pod is running; pidfds of init and the app verified
  *     |                               by start time; setns(app pidfd, every namespace)
- *     └─ the command (pod PID ns)    s1_exec_app: the app's own isolator steps, then execve
+ *     └─ the command (pod PID ns)    the app's inherited limits and OOM score, then
+ *                                     s1_exec_app: the app's own isolator steps, then execve
  *
  * The child is the only part visible inside the pod, and it is non-dumpable until its execve
  * (the app's own setup is the same), so the app can neither ptrace it nor read its fds. */
@@ -19,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -78,11 +80,47 @@ static int ns_ino(const char *pid, const char *ns, ino_t *ret, rk_error *err)
         return 0;
 }
 
+/* What the app inherited rather than got from the plan: resource limits and the OOM score
+ * adjustment (from rkt run's caller). The command gets the app's, not rkt enter's caller's,
+ * before the plan's own steps (rlimits among them) apply on top, as for the app. */
+struct inherited {
+        struct rlimit lim[RLIM_NLIMITS];
+        char oom[16];
+};
+
 struct target {
         int pidfd;   /* the app (or its supervisor): its namespaces and root */
         int rootfd;  /* /proc/<app>/root, to check where setns put us */
         int nsflags; /* what to join */
+        struct inherited in;
 };
+
+static int read_inherited(pid_t pid, struct inherited *in, rk_error *err)
+{
+        char path[48];
+        for (int r = 0; r < RLIM_NLIMITS; r++)
+                if (prlimit(pid, r, NULL, &in->lim[r]) < 0)
+                        return rk_err_errno(err, negative_errno(), "process %d: limit %d", (int)pid,
+                                            r);
+        snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, in->oom, sizeof(in->oom) - 1);
+        if (n <= 0)
+                return rk_err_errno(err, n < 0 ? negative_errno() : -EIO, "%s", path);
+        in->oom[n] = 0;
+        return 0;
+}
+
+static int apply_inherited(const struct inherited *in, rk_error *err)
+{
+        for (int r = 0; r < RLIM_NLIMITS; r++)
+                if (setrlimit(r, &in->lim[r]) < 0)
+                        return rk_err_errno(err, negative_errno(), "resource limit %d", r);
+        _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, in->oom, strlen(in->oom)) < 0)
+                return rk_err_errno(err, negative_errno(), "oom_score_adj");
+        return 0;
+}
 
 /* pidfds for the pod's init and the app, each verified by its recorded start time; the app
  * must be in init's PID namespace (a process of this pod, not a stranger with its PID). */
@@ -116,7 +154,10 @@ static int find_target(int pod_fd, const char *app, struct target *t, rk_error *
         t->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (t->rootfd < 0)
                 return rk_err_errno(err, negative_errno(), "%s", root);
-        /* the root we opened is the app's only if the PID still is */
+        r = read_inherited(ap, &t->in, err);
+        if (r < 0)
+                return r;
+        /* the root and limits we read are the app's only if the PID still is */
         _cleanup_close_ int again = s1_pidfd_open_verified(ap, as, err);
         if (again < 0)
                 return again;
@@ -202,8 +243,8 @@ static int wait_command(pid_t pid, const sigset_t *set)
         }
 }
 
-static int run_command(const struct s1_pod *pod, const struct s1_app *app, char **cmd,
-                       rk_error *err)
+static int run_command(const struct s1_pod *pod, const struct s1_app *app,
+                       const struct inherited *in, char **cmd, rk_error *err)
 {
         sigset_t set;
         s1_pod_sigset(&set);
@@ -218,6 +259,10 @@ static int run_command(const struct s1_pod *pod, const struct s1_app *app, char 
                 struct s1_argv argv;
                 rk_error e = RK_ERROR_INIT;
                 (void)close(fds[0]);
+                if (apply_inherited(in, &e) < 0) {
+                        dprintf(fds[1], "%s\n", e.msg);
+                        _exit(S1_EXIT_RUNTIME);
+                }
                 if (pick_command(app, cmd, buf, sizeof(buf), &argv, &e) < 0) {
                         dprintf(fds[1], "%s\n", e.msg);
                         _exit(S1_EXIT_NOTFOUND);
@@ -279,7 +324,7 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
                              .mounts_fd = -EBADF,
                              .net_ready_fd = -EBADF,
                              .debug = debug};
-        r = run_command(&pod, app, cmd, &err);
+        r = run_command(&pod, app, &t.in, cmd, &err);
         if (r < 0) {
                 rk_log_error("enter: %s", err.msg);
                 return S1_EXIT_RUNTIME;

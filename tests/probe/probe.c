@@ -17,7 +17,8 @@
  *   probe unshare-user         try unshare(CLONE_NEWUSER) in a child; {"unshare-user": "OK" |
  * errno}
  *   probe all                  the report, then a second line: {"cgroup": [...], "attr": "...",
- *                              "uid_map": [...], "gid_map": [...], "limits": [...]} (what
+ *                              "uid_map": [...], "gid_map": [...], "limits": [...],
+ *                              "oom_score_adj": [...]} (what
  *                              rkt enter must reproduce beyond the report)
  *   probe serve                "probe all", then sleep until a signal ends it (a detached
  *                              app that stays running for rkt enter and rkt stop)
@@ -446,6 +447,7 @@ static int identity(void)
         put_lines("uid_map", "/proc/self/uid_map", &first);
         put_lines("gid_map", "/proc/self/gid_map", &first);
         put_lines("limits", "/proc/self/limits", &first);
+        put_lines("oom_score_adj", "/proc/self/oom_score_adj", &first);
         printf("}\n");
         return 0;
 }
