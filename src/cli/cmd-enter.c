@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "audit/audit.h"
+#include "audit/summary.h"
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/parse.h"
@@ -139,33 +140,6 @@ static int audit(const struct rk_global *g, const char *event, json_t *fields, r
 
 /* ---- enter ---- */
 
-/* Keys of a plan app (PLAN.md) that are not isolators; everything else is, including keys
- * added for isolators later, and goes into the audit record as is. */
-static const char *const not_isolators[] = {
-    "name",   "image",          "tree",     "exec",    "env", "workingDirectory",
-    "mounts", "readOnlyRootFS", "preStart", "postStop"};
-
-static json_t *isolator_summary(const json_t *app)
-{
-        json_t *o = json_object();
-        const char *k;
-        json_t *v;
-        json_object_foreach ((json_t *)app, k, v) {
-                bool skip = false;
-                for (size_t i = 0; i < ELEMENTSOF(not_isolators); i++)
-                        skip |= strcmp(k, not_isolators[i]) == 0;
-                if (o && !skip)
-                        json_object_set(o, k, v);
-        }
-        if (o && !json_object_get(o, "noNewPrivileges"))
-                json_object_set_new(o, "noNewPrivileges", json_true());
-        if (o && !json_object_get(o, "seccomp"))
-                json_object_set_new(o, "seccomp", json_string("off"));
-        if (o && !json_object_get(o, "capabilities"))
-                json_object_set_new(o, "capabilities", json_object());
-        return o;
-}
-
 /* The app to enter: --app, or the only one. Returns its plan object (borrowed from plan). */
 static int pick_app(const struct rk_pod *pod, const json_t *plan, const char *want,
                     const json_t **ret, rk_error *err)
@@ -215,7 +189,7 @@ static int enter_record(const struct rk_global *g, const struct rk_pod *pod, con
                 json_array_append_new(argv, json_string(*c));
         json_t *o = json_pack("{s:s, s:O, s:o, s:o, s:i}", "pod", pod->uuid, "app",
                               json_object_get(app, "name"), "command", argv ? argv : json_null(),
-                              "isolators", isolator_summary(app), "exitStatus", status);
+                              "isolators", rk_audit_app_summary(app), "exitStatus", status);
         int r = audit(g, "enter", o, &err);
         json_decref(o);
         if (r < 0)

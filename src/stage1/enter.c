@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "base/fileio.h"
 #include "base/log.h"
 #include "stage1/stage1.h"
 
@@ -98,10 +99,14 @@ struct target {
 static int read_inherited(pid_t pid, struct inherited *in, rk_error *err)
 {
         char path[48];
-        for (int r = 0; r < RLIM_NLIMITS; r++)
-                if (prlimit(pid, r, NULL, &in->lim[r]) < 0)
-                        return rk_err_errno(err, negative_errno(), "process %d: limit %d", (int)pid,
-                                            r);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+        int r = rk_read_file_at(AT_FDCWD, path, 8192, &buf, &len, err);
+        if (r >= 0 && s1_limits_parse(buf, len, in->lim, RLIM_NLIMITS) < 0)
+                r = rk_err(err, -EBADMSG, "%s: unexpected format", path);
+        if (r < 0)
+                return r;
         snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : read(fd, in->oom, sizeof(in->oom) - 1);
@@ -111,14 +116,36 @@ static int read_inherited(pid_t pid, struct inherited *in, rk_error *err)
         return 0;
 }
 
+/* Raising a hard limit above ours, or lowering the OOM score below ours, takes
+ * CAP_SYS_RESOURCE, which the host may not give us: then the command keeps the stricter
+ * value (a warning says so), never a laxer one. */
 static int apply_inherited(const struct inherited *in, rk_error *err)
 {
-        for (int r = 0; r < RLIM_NLIMITS; r++)
-                if (setrlimit(r, &in->lim[r]) < 0)
+        for (int r = 0; r < RLIM_NLIMITS; r++) {
+                struct rlimit cur, want = in->lim[r];
+                if (setrlimit(r, &want) == 0)
+                        continue;
+                if (errno != EPERM || getrlimit(r, &cur) < 0)
                         return rk_err_errno(err, negative_errno(), "resource limit %d", r);
+                want.rlim_max = cur.rlim_max;
+                if (want.rlim_cur > want.rlim_max)
+                        want.rlim_cur = want.rlim_max;
+                if (setrlimit(r, &want) < 0)
+                        return rk_err_errno(err, negative_errno(), "resource limit %d", r);
+                rk_log_warning("enter: resource limit %d: cannot raise the hard limit to the "
+                               "app's (no CAP_SYS_RESOURCE); keeping the lower one",
+                               r);
+        }
         _cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write(fd, in->oom, strlen(in->oom)) < 0)
+        if (fd < 0)
                 return rk_err_errno(err, negative_errno(), "oom_score_adj");
+        if (write(fd, in->oom, strlen(in->oom)) < 0) {
+                if (errno != EACCES && errno != EPERM)
+                        return rk_err_errno(err, negative_errno(), "oom_score_adj");
+                rk_log_warning("enter: cannot lower oom_score_adj to the app's %.*s (no "
+                               "CAP_SYS_RESOURCE); keeping ours",
+                               (int)strcspn(in->oom, "\n"), in->oom);
+        }
         return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "base/fileio.h"
@@ -124,6 +125,46 @@ int s1_pids_read(int pod_fd, const char *name, pid_t *ret_pid, uint64_t *ret_sta
         if (s1_pids_parse(buf, len, ret_pid, ret_start) < 0)
                 return rk_err(err, -EBADMSG, "%s: not \"PID STARTTIME\"", path);
         return 0;
+}
+
+/* /proc/<pid>/limits: a header, then one line per limit in resource order, the name in 25
+ * columns, then the soft and hard values ("unlimited" or a number). */
+int s1_limits_parse(const char *buf, size_t len, struct rlimit *ret, size_t n)
+{
+        size_t i = 0;
+        const char *p = buf, *end = buf + len;
+        const char *nl = memchr(p, '\n', len);
+        if (!nl || strncmp(p, "Limit ", 6) != 0)
+                return -EBADMSG;
+        for (p = nl + 1; p < end && i < n; p = nl + 1, i++) {
+                char line[256], *save = NULL;
+                nl = memchr(p, '\n', (size_t)(end - p));
+                if (!nl || (size_t)(nl - p) >= sizeof(line) || nl - p < 27)
+                        return -EBADMSG;
+                memcpy(line, p, (size_t)(nl - p));
+                line[nl - p] = 0;
+                char *v[2] = {strtok_r(line + 26, " ", &save), strtok_r(NULL, " ", &save)};
+                rlim_t out[2];
+                for (int k = 0; k < 2; k++) {
+                        char *e = NULL;
+                        if (!v[k])
+                                return -EBADMSG;
+                        if (strcmp(v[k], "unlimited") == 0) {
+                                out[k] = RLIM_INFINITY;
+                                continue;
+                        }
+                        if (v[k][0] < '0' || v[k][0] > '9')
+                                return -EBADMSG;
+                        errno = 0;
+                        out[k] = strtoull(v[k], &e, 10);
+                        if (errno || *e)
+                                return -EBADMSG;
+                }
+                if (out[0] > out[1])
+                        return -EBADMSG;
+                ret[i] = (struct rlimit){.rlim_cur = out[0], .rlim_max = out[1]};
+        }
+        return i == n ? 0 : -EBADMSG;
 }
 
 int s1_pidfd_open_verified(pid_t pid, uint64_t start, rk_error *err)

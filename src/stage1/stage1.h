@@ -119,6 +119,10 @@ int s1_pids_parse(const char *buf, size_t len, pid_t *ret_pid, uint64_t *ret_sta
 int s1_proc_stat(const char *which, pid_t *ret_pid, uint64_t *ret_start, rk_error *err);
 int s1_pids_write(int pod_fd, const char *name, pid_t pid, uint64_t start, rk_error *err);
 int s1_pids_read(int pod_fd, const char *name, pid_t *ret_pid, uint64_t *ret_start, rk_error *err);
+/* /proc/<pid>/limits into n rlimits in resource order (readable without CAP_SYS_RESOURCE,
+ * unlike prlimit on another user's process). */
+struct rlimit;
+int s1_limits_parse(const char *buf, size_t len, struct rlimit *ret, size_t n);
 /* A pidfd for pid, only if that process still has the recorded start time (-ESRCH if not). */
 int s1_pidfd_open_verified(pid_t pid, uint64_t start, rk_error *err);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* stage1's pids/ records and /proc/<pid>/stat parser (src/stage1/pids.c, compiled into this
- * test: stage1 is not part of librkt), and the pidfd check that enter and stop rely on to never
- * act on a recycled PID. */
+ * test: stage1 is not part of librkt), the /proc/<pid>/limits parser, and the pidfd check that
+ * enter and stop rely on to never act on a recycled PID. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -114,13 +114,56 @@ static void test_pids_roundtrip_and_pidfd(void **state)
         assert_int_equal(rmdir(dir), 0);
 }
 
+/* /proc/self/limits parses to exactly what getrlimit says; damaged copies are refused. */
+static void test_limits_parse(void **state)
+{
+        (void)state;
+        char buf[8192];
+        int fd = open("/proc/self/limits", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n > 0);
+        struct rlimit got[RLIM_NLIMITS], want;
+        assert_int_equal(s1_limits_parse(buf, (size_t)n, got, RLIM_NLIMITS), 0);
+        for (int r = 0; r < RLIM_NLIMITS; r++) {
+                assert_int_equal(getrlimit(r, &want), 0);
+                assert_int_equal(got[r].rlim_cur, want.rlim_cur);
+                assert_int_equal(got[r].rlim_max, want.rlim_max);
+        }
+        /* one limit fewer than asked for */
+        char *last = memrchr(buf, '\n', (size_t)n - 1);
+        assert_non_null(last);
+        assert_int_equal(s1_limits_parse(buf, (size_t)(last - buf + 1), got, RLIM_NLIMITS),
+                         -EBADMSG);
+        static const char *const bad[] = {
+            "",
+            "Max cpu time              unlimited            unlimited            seconds\n",
+            "Limit                     Soft Limit           Hard Limit           Units\n"
+            "Max cpu time              10                   5                    seconds\n",
+            "Limit                     Soft Limit           Hard Limit           Units\n"
+            "Max cpu time              -1                   5                    seconds\n",
+            "Limit                     Soft Limit           Hard Limit           Units\n"
+            "Max cpu time              unlimited\n",
+            "Limit                     Soft Limit           Hard Limit           Units\n"
+            "Max cpu time              1x                   5                    seconds\n",
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                assert_int_equal(s1_limits_parse(bad[i], strlen(bad[i]), got, 1), -EBADMSG);
+        static const char ok[] =
+            "Limit                     Soft Limit           Hard Limit           Units\n"
+            "Max cpu time              5                    unlimited            seconds\n";
+        assert_int_equal(s1_limits_parse(ok, strlen(ok), got, 1), 0);
+        assert_int_equal(got[0].rlim_cur, 5);
+        assert_true(got[0].rlim_max == RLIM_INFINITY);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_stat_parse),
-            cmocka_unit_test(test_stat_parse_rejects),
-            cmocka_unit_test(test_pids_parse),
-            cmocka_unit_test(test_pids_roundtrip_and_pidfd),
+            cmocka_unit_test(test_stat_parse),   cmocka_unit_test(test_stat_parse_rejects),
+            cmocka_unit_test(test_pids_parse),   cmocka_unit_test(test_pids_roundtrip_and_pidfd),
+            cmocka_unit_test(test_limits_parse),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
