@@ -163,6 +163,24 @@ json() {
 	[ "$(json 'd["Seccomp"]')" = 2 ]
 }
 
+@test "Landlock reaches enter too: no escape through /proc/1/root (the pod's init has the host's root)" {
+	python3 -c 'import ctypes; exit(ctypes.CDLL(None).syscall(444, None, 0, 1) < 1)' ||
+		skip "no Landlock in this kernel"
+	echo "HOST-SENTINEL-$$" >"$T/sentinel"
+	chmod 0600 "$T/sentinel"
+	# every other defence off, so only Landlock stands in the way
+	serve app --insecure-options=image,capabilities,seccomp "$PROBE_ACI"
+	rk enter "$UUID" /bin/probe open "/proc/1/root$T/sentinel"
+	[ "$(json 'd["open"]["result"]')" = EACCES ] || fail_with "$output $stderr"
+	[[ $output != *HOST-SENTINEL* ]]
+	rk stop --force "$UUID"
+	# the oracle: the same pod without Landlock, where enter does read the host's file
+	serve raw --insecure-options=image,capabilities,seccomp,landlock "$PROBE_ACI"
+	rk enter "$UUID" /bin/probe open "/proc/1/root$T/sentinel"
+	[ "$(json 'd["open"]["result"]')" = OK ] || fail_with "no hole to close? $output $stderr"
+	contains "$output" "HOST-SENTINEL-$$"
+}
+
 @test "a trojaned binary run by enter is as powerless as the app (CVE-2019-10144/10145)" {
 	serve app --insecure-options=image "$PROBE_ACI"
 	local calls="mount-fs socket mknod ptrace unshare keyctl bpf io_uring_setup kexec_load setns"
