@@ -92,7 +92,8 @@ struct inherited {
 struct target {
         int pidfd;   /* the app (or its supervisor): its namespaces and root */
         int rootfd;  /* /proc/<app>/root, to check where setns put us */
-        int nsflags; /* what to join */
+        int nsflags; /* what to join now */
+        int userfd;  /* the pod's user namespace (--private-users), joined at the app's step */
         struct inherited in;
 };
 
@@ -151,7 +152,8 @@ static int apply_inherited(const struct inherited *in, rk_error *err)
 
 /* pidfds for the pod's init and the app, each verified by its recorded start time; the app
  * must be in init's PID namespace (a process of this pod, not a stranger with its PID). */
-static int find_target(int pod_fd, const char *app, struct target *t, rk_error *err)
+static int find_target(int pod_fd, const char *app, bool pod_userns, struct target *t,
+                       rk_error *err)
 {
         char name[S1_MAX_NAME + 8], ipid[16], apid[16];
         pid_t ip = 0, ap = 0;
@@ -188,7 +190,22 @@ static int find_target(int pod_fd, const char *app, struct target *t, rk_error *
         _cleanup_close_ int again = s1_pidfd_open_verified(ap, as, err);
         if (again < 0)
                 return again;
-        t->nsflags = ENTER_NS | CLONE_NEWPID | (u != v ? CLONE_NEWUSER : 0);
+        if ((u != v) != pod_userns)
+                return rk_err(err, -EXDEV,
+                              "process %d is %sin a user namespace of its own, but the "
+                              "plan says %s",
+                              (int)ap, u != v ? "" : "not ",
+                              pod_userns ? "--private-users" : "none");
+        if (u != v) {
+                char user[48];
+                snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)ap);
+                t->userfd = open(user, O_RDONLY | O_CLOEXEC);
+                if (t->userfd < 0)
+                        return rk_err_errno(err, negative_errno(), "%s", user);
+        }
+        /* The other namespaces are owned by the pod's user namespace, but we have every
+         * capability there: join them now, the user namespace itself at the app's step. */
+        t->nsflags = ENTER_NS | CLONE_NEWPID;
         t->pidfd = TAKE_FD(fd);
         return 0;
 }
@@ -271,7 +288,7 @@ static int wait_command(pid_t pid, const sigset_t *set)
 }
 
 static int run_command(const struct s1_pod *pod, const struct s1_app *app,
-                       const struct inherited *in, char **cmd, rk_error *err)
+                       const struct inherited *in, int userfd, char **cmd, rk_error *err)
 {
         sigset_t set;
         s1_pod_sigset(&set);
@@ -294,6 +311,8 @@ static int run_command(const struct s1_pod *pod, const struct s1_app *app,
                         dprintf(fds[1], "%s\n", e.msg);
                         _exit(S1_EXIT_NOTFOUND);
                 }
+                if (userfd >= 0)
+                        s1_userns_adopt(pod->plan, userfd);
                 s1_exec_app(pod, app, &argv, fds[1]);
         }
         (void)close(fds[1]);
@@ -307,7 +326,7 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
 {
         rk_error err = RK_ERROR_INIT;
         _cleanup_(s1_plan_freep) struct s1_plan *plan = NULL;
-        struct target t = {.pidfd = -EBADF, .rootfd = -EBADF};
+        struct target t = {.pidfd = -EBADF, .rootfd = -EBADF, .userfd = -EBADF};
         const struct s1_app *app = NULL;
         /* Before anything of the pod is touched: nothing may ptrace us or read our memory, and
          * no fd of stage0's goes in (CVE-2016-9962 class). */
@@ -329,7 +348,7 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
         if (r >= 0)
                 r = check_app(pod_fd, app_name, &err);
         if (r >= 0)
-                r = find_target(pod_fd, app_name, &t, &err);
+                r = find_target(pod_fd, app_name, plan->userns, &t, &err);
         pod_fd = safe_close(pod_fd);
         if (r >= 0)
                 r = join(&t, &err);
@@ -351,7 +370,8 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
                              .mounts_fd = -EBADF,
                              .net_ready_fd = -EBADF,
                              .debug = debug};
-        r = run_command(&pod, app, &t.in, cmd, &err);
+        r = run_command(&pod, app, &t.in, t.userfd, cmd, &err);
+        t.userfd = safe_close(t.userfd);
         if (r < 0) {
                 rk_log_error("enter: %s", err.msg);
                 return S1_EXIT_RUNTIME;

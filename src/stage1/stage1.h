@@ -67,6 +67,10 @@ int s1_userns_enter(rk_error *err);       /* the app, before its capability step
  * returns the first fd that may be closed. */
 int s1_userns_keep_fd(int fd);
 int s1_userns_own(int fd, rk_error *err); /* chown a file we made to the pod's root */
+/* enter (a process s1_userns_setup never ran in): take user_fd, the pod's user namespace
+ * (/proc/<app>/ns/user), so that s1_userns_enter joins it at the app's step of s1_exec_app,
+ * after the steps that need host privilege, exactly as for the app. */
+void s1_userns_adopt(const struct s1_plan *plan, int user_fd);
 
 /* isolators/mounts.c: build the app's root in its own mount namespace and pivot_root into
  * it. On return "/" is the app's root and nothing of the host is mounted. Each mount is noted

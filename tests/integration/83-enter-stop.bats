@@ -163,6 +163,19 @@ json() {
 	[ "$(json 'd["Seccomp"]')" = 2 ]
 }
 
+@test "--private-users: enter joins the pod's user namespace at the app's step" {
+	serve app --insecure-options=image --private-users "$PROBE_ACI"
+	rk enter "$UUID" /bin/probe all
+	[ "$status" -eq 0 ] || fail_with "enter: $status $stderr"
+	printf '%s\n' "$output" >"$T/enter.out"
+	same_isolation "$T/app.out" "$T/enter.out"
+	[ "$(json 'd["namespaces"]["user"]')" != "$(stat -L -c %i /proc/self/ns/user)" ]
+	# root in the pod is not root on the host, for the entered command too
+	[[ "$(sed -n 2p "$T/enter.out")" != *'"         0          0 '* ]] || fail_with "identity map"
+	rk enter "$UUID" /bin/probe unshare-user
+	[ "$(json 'd["unshare-user"]')" != OK ]
+}
+
 @test "Landlock reaches enter too: no escape through /proc/1/root (the pod's init has the host's root)" {
 	python3 -c 'import ctypes; exit(ctypes.CDLL(None).syscall(444, None, 0, 1) < 1)' ||
 		skip "no Landlock in this kernel"
