@@ -87,11 +87,18 @@ int rk_cmd_rm(const struct rk_global *g, int argc, char **argv);
 void rk_help_rm(void);
 int rk_cmd_gc(const struct rk_global *g, int argc, char **argv);
 void rk_help_gc(void);
+/* cmd-enter.c: enter, stop. */
+int rk_cmd_enter(const struct rk_global *g, int argc, char **argv);
+void rk_help_enter(void);
+int rk_cmd_stop(const struct rk_global *g, int argc, char **argv);
+void rk_help_stop(void);
 
 /* rkt-stage1: next to this rkt's real path (a build directory), else in RKT_LIBEXECDIR; it and
  * its directory must be root's and writable by nobody else. Returns an O_CLOEXEC fd to exec,
  * the path in path. */
 int rk_stage1_open(char *path, size_t size, rk_error *err);
+/* The environment rkt-stage1 gets (PATH, TERM and the sanitizers' options; no lock fd). */
+void rk_stage1_env(char **env, size_t cap);
 /* "rkt-stage1 gc --pod-dir=DIR" for rk_pods_gc and rk_pod_remove; userdata from
  * rk_stage1_gc_new (without a stage1 the step is skipped). */
 void *rk_stage1_gc_new(bool debug);

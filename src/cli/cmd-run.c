@@ -182,6 +182,11 @@ static void stage1_env(char **env, size_t cap, int lockfd)
         env[n] = NULL;
 }
 
+void rk_stage1_env(char **env, size_t cap)
+{
+        stage1_env(env, cap, -1);
+}
+
 struct stage1_gc {
         int fd;
         bool debug;

@@ -11,6 +11,8 @@
 static const struct rk_verb verbs[] = {
     {"audit", "list and verify the tamper-evident audit log", rk_cmd_audit, rk_help_audit},
     {"cat-manifest", "print a pod's manifest", rk_cmd_cat_manifest, rk_help_cat_manifest},
+    {"enter", "run a command inside a running app, isolated exactly like the app", rk_cmd_enter,
+     rk_help_enter},
     {"fetch", "fetch images into the store, verifying their signatures", rk_cmd_fetch,
      rk_help_fetch},
     {"gc", "remove exited pods and unused image trees", rk_cmd_gc, rk_help_gc},
@@ -21,6 +23,8 @@ static const struct rk_verb verbs[] = {
     {"run", "run images in a new pod", rk_cmd_run, rk_help_run},
     {"run-prepared", "run a prepared pod", rk_cmd_run_prepared, rk_help_run_prepared},
     {"status", "print a pod's state and its apps' exit statuses", rk_cmd_status, rk_help_status},
+    {"stop", "stop running pods (SIGTERM, then SIGKILL after a timeout)", rk_cmd_stop,
+     rk_help_stop},
     {"trust", "trust, list and remove image signing keys", rk_cmd_trust, rk_help_trust},
     {"version", "print the version and build features", rk_cmd_version, rk_help_version},
 };

@@ -24,6 +24,8 @@ struct app_ctx {
         const struct s1_pod *pod;
         const struct s1_app *app;
         int err_fd;
+        pid_t host_pid; /* ours in the host's PID namespace, and our start time (pids/) */
+        uint64_t start_time;
 };
 
 static _noreturn_ void fail(const struct app_ctx *c, int code, const rk_error *err)
@@ -229,9 +231,10 @@ static void reset_signals(void)
         (void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
+_noreturn_ void s1_exec_app(const struct s1_pod *pod, const struct s1_app *app,
+                            const struct s1_argv *argv, int err_fd)
 {
-        const struct s1_app *app = c->app;
+        struct app_ctx ctx = {.pod = pod, .app = app, .err_fd = err_fd}, *c = &ctx;
         rk_error err = RK_ERROR_INIT;
         int r = step_cgroup(c, &err);
         if (r >= 0)
@@ -276,6 +279,11 @@ static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
         int e = errno;
         rk_err_errno(&err, -e, "cannot execute '%s'", argv->v[0]);
         fail(c, e == ENOENT || e == ENOTDIR ? S1_EXIT_NOTFOUND : S1_EXIT_NOEXEC, &err);
+}
+
+static _noreturn_ void exec_argv(struct app_ctx *c, const struct s1_argv *argv)
+{
+        s1_exec_app(c->pod, c->app, argv, c->err_fd);
 }
 
 /* Each handler runs like the app (same root, ids, env, cwd); a non-zero status stops there. */
@@ -345,8 +353,18 @@ static int setup_stdio(const struct s1_pod *pod, int log, rk_error *err)
         return 0;
 }
 
-static int mark_started(const struct s1_pod *pod, const struct s1_app *app, rk_error *err)
+/* pids/app-<name>: this process (the app itself, or its supervisor when it has post-stop
+ * handlers) holds the app's namespaces and root; `enter` joins them through it. Written before
+ * started/<app>, so whoever sees the app started finds it. */
+static int mark_started(const struct app_ctx *c, rk_error *err)
 {
+        const struct s1_pod *pod = c->pod;
+        const struct s1_app *app = c->app;
+        char name[S1_MAX_NAME + 8];
+        snprintf(name, sizeof(name), "app-%s", app->name);
+        int r = s1_pids_write(pod->pod_fd, name, c->host_pid, c->start_time, err);
+        if (r < 0)
+                return r;
         _cleanup_close_ int fd =
             openat(pod->started_fd, app->name,
                    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -360,23 +378,27 @@ static int prepare(struct app_ctx *c, rk_error *err)
         /* Our own session: the caller's terminal is not the app's controlling terminal. */
         if (!c->pod->plan->interactive && setsid() < 0)
                 return rk_err_errno(err, negative_errno(), "setsid");
+        /* Still the host's /proc here (the pod's is mounted below): our host PID. */
+        int r = s1_proc_stat("self", &c->host_pid, &c->start_time, err);
+        if (r < 0)
+                return r;
         _cleanup_close_ int log = open_log(c->pod, c->app, err);
         if (log < 0 && log != -EBADF)
                 return log;
-        int r = s1_mount_app(c->pod, c->app, err);
+        r = s1_mount_app(c->pod, c->app, err);
         return r < 0 ? r : setup_stdio(c->pod, log, err);
 }
 
 _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd)
 {
-        struct app_ctx c = {pod, &pod->plan->apps[idx], err_fd};
+        struct app_ctx c = {.pod = pod, .app = &pod->plan->apps[idx], .err_fd = err_fd};
         rk_error err = RK_ERROR_INIT;
         if (s1_cgroup_app_join(pod, c.app, &err) < 0 || prepare(&c, &err) < 0)
                 fail(&c, S1_EXIT_RUNTIME, &err);
         int code = run_handlers(&c, c.app->pre_start, c.app->n_pre_start, "pre-start", &err);
         if (code != 0)
                 fail(&c, code, &err);
-        if (mark_started(pod, c.app, &err) < 0 || step_close_fds(&c, &err) < 0)
+        if (mark_started(&c, &err) < 0 || step_close_fds(&c, &err) < 0)
                 fail(&c, S1_EXIT_RUNTIME, &err);
         if (c.app->n_post_stop > 0)
                 supervise(&c);

@@ -3,6 +3,8 @@
  *
  *   rkt-stage1 run --pod-dir=DIR [--debug]     (RKT_LOCK_FD=N: the pod dir, locked)
  *   rkt-stage1 gc  --pod-dir=DIR [--debug]
+ *   rkt-stage1 enter --pod-dir=DIR --app=NAME [--debug] [-- CMD [ARGS...]]
+ *   rkt-stage1 stop  --pod-dir=DIR [--force] [--timeout=SECONDS]
  *
  * run exits with the pod's status (the first non-zero app status in app order, 128+N for a
  * signal, 126/127 for exec failures, 125 when stage1 itself fails). gc exits 0 or 1. */
@@ -22,7 +24,9 @@
 
 static int usage(void)
 {
-        fprintf(stderr, "usage: rkt-stage1 run|gc --pod-dir=DIR [--audit-dir=DIR] [--debug]\n");
+        fprintf(stderr, "usage: rkt-stage1 run|gc --pod-dir=DIR [--audit-dir=DIR] [--debug]\n"
+                        "       rkt-stage1 enter --pod-dir=DIR --app=NAME [--debug] [-- CMD...]\n"
+                        "       rkt-stage1 stop --pod-dir=DIR [--force] [--timeout=SECONDS]\n");
         return S1_EXIT_RUNTIME;
 }
 
@@ -96,6 +100,9 @@ static int prepare_pod_dir(struct s1_pod *pod, rk_error *err)
                 if (pod->log_fd < 0)
                         return pod->log_fd;
         }
+        _cleanup_close_ int pids = mkdir_open(pod->pod_fd, "pids", 0755, err);
+        if (pids < 0)
+                return pids;
         pod->mounts_fd = openat(pod->pod_fd, "mounts",
                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (pod->mounts_fd < 0)
@@ -108,9 +115,19 @@ static int prepare_pod_dir(struct s1_pod *pod, rk_error *err)
         return 0;
 }
 
+/* pids/init first (what stop and enter verify the pid file against), then pid. init is our
+ * unreaped child: its PID cannot change hands while we read its start time. */
 static int write_pid(const struct s1_pod *pod, pid_t pid, rk_error *err)
 {
-        char buf[16];
+        char buf[16], which[16];
+        pid_t p = 0;
+        uint64_t start = 0;
+        snprintf(which, sizeof(which), "%d", (int)pid);
+        int r = s1_proc_stat(which, &p, &start, err);
+        if (r >= 0)
+                r = s1_pids_write(pod->pod_fd, "init", pid, start, err);
+        if (r < 0)
+                return r;
         int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
         _cleanup_close_ int fd = openat(
             pod->pod_fd, ".pid.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -240,6 +257,11 @@ int main(int argc, char **argv)
         ensure_stdio();
         if (argc < 2)
                 return usage();
+        bool enter = strcmp(argv[1], "enter") == 0, stop = strcmp(argv[1], "stop") == 0;
+        const char *app = NULL;
+        char **cmd = NULL;
+        bool force = false;
+        unsigned long timeout = 10;
         for (int i = 2; i < argc; i++) {
                 if (strncmp(argv[i], "--pod-dir=", 10) == 0 && argv[i][10])
                         pod.path = argv[i] + 10;
@@ -247,10 +269,22 @@ int main(int argc, char **argv)
                         pod.audit_dir = argv[i] + 12;
                 else if (strcmp(argv[i], "--debug") == 0)
                         pod.debug = true;
-                else
+                else if (enter && strncmp(argv[i], "--app=", 6) == 0 && argv[i][6])
+                        app = argv[i] + 6;
+                else if (enter && strcmp(argv[i], "--") == 0) {
+                        cmd = argv + i + 1;
+                        break;
+                } else if (stop && strcmp(argv[i], "--force") == 0)
+                        force = true;
+                else if (stop && strncmp(argv[i], "--timeout=", 10) == 0) {
+                        char *end = NULL;
+                        timeout = strtoul(argv[i] + 10, &end, 10);
+                        if (!argv[i][10] || *end || timeout > 3600)
+                                return usage();
+                } else
                         return usage();
         }
-        if (!pod.path)
+        if (!pod.path || (enter && !app))
                 return usage();
         if (pod.debug)
                 rk_log_set_level(RK_LOG_DEBUG);
@@ -258,5 +292,16 @@ int main(int argc, char **argv)
                 return cmd_run(argv, &pod);
         if (strcmp(argv[1], "gc") == 0)
                 return cmd_gc(&pod);
+        if (enter) {
+                /* the sealed copy first (CVE-2019-5736): it is what runs inside the pod */
+                rk_error err = RK_ERROR_INIT;
+                if (s1_ensure_cloned(argv, &err) < 0) {
+                        rk_log_error("enter: %s", err.msg);
+                        return S1_EXIT_RUNTIME;
+                }
+                return s1_enter(pod.path, app, cmd && *cmd ? cmd : NULL, pod.debug);
+        }
+        if (stop)
+                return s1_stop(pod.path, force, (unsigned)timeout);
         return usage();
 }

@@ -72,6 +72,10 @@ int s1_userns_enter(rk_error *err);       /* the app, before its capability step
  * returns the first fd that may be closed. */
 int s1_userns_keep_fd(int fd);
 int s1_userns_own(int fd, rk_error *err); /* chown a file we made to the pod's root */
+/* enter (a process s1_userns_setup never ran in): take user_fd, the pod's user namespace
+ * (/proc/<app>/ns/user), so that s1_userns_enter joins it at the app's step of s1_exec_app,
+ * after the steps that need host privilege, exactly as for the app. */
+void s1_userns_adopt(const struct s1_plan *plan, int user_fd);
 
 /* isolators/mounts.c: build the app's root in its own mount namespace and pivot_root into
  * it. On return "/" is the app's root and nothing of the host is mounted. Each mount is noted
@@ -113,9 +117,38 @@ int s1_copy_tree_shifted(int src_dirfd, int dst_dirfd, uid_t uid_base, gid_t gid
 /* exec.c: the app's setup process (forked by init); never returns. err_fd reports failures
  * to init as text lines. */
 _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd);
+/* exec.c: the app's isolator steps in ARCHITECTURE.md's order (cgroup, rlimits, SELinux
+ * label, bounding set, keep-caps, ids, cwd, capset, ambient, no_new_privs, Landlock, close
+ * fds, seccomp), then execve(argv). The one path to stage2: the app, its handlers and `enter`
+ * all go through it, so an isolator added here applies to all three. Called inside the app's
+ * root and namespaces; err_fd (CLOEXEC) gets a failure as a text line; never returns (exit
+ * 125 setup, 126 not executable, 127 not found). A step may use only pod->plan, app and what
+ * is reachable inside the app's root and namespaces: under enter, pod->pod_fd and the other
+ * fds are -EBADF (the app's setup has closed them by then too). */
+_noreturn_ void s1_exec_app(const struct s1_pod *pod, const struct s1_app *app,
+                            const struct s1_argv *argv, int err_fd);
 
 /* init.c: the pod's PID 1; never returns. sync_fd delivers the outer process's go-ahead. */
 _noreturn_ void s1_init_main(const struct s1_pod *pod, int sync_fd);
+
+/* enter.c, stop.c: the stage1 entrypoints of the same names (PLAN.md). Exit statuses: enter
+ * the command's (125 when entering failed), stop 0 or 1. */
+int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug);
+int s1_stop(const char *pod_path, bool force, unsigned timeout_s);
+
+/* pids.c: pids/<name> records "<host pid> <starttime>" (PLAN.md) for "init" and "app-<app>".
+ * Parsers are pure (unit-tested). s1_proc_stat reads /proc/<which>/stat ("self" or a PID). */
+int s1_stat_parse(const char *buf, size_t len, pid_t *ret_pid, uint64_t *ret_start);
+int s1_pids_parse(const char *buf, size_t len, pid_t *ret_pid, uint64_t *ret_start);
+int s1_proc_stat(const char *which, pid_t *ret_pid, uint64_t *ret_start, rk_error *err);
+int s1_pids_write(int pod_fd, const char *name, pid_t pid, uint64_t start, rk_error *err);
+int s1_pids_read(int pod_fd, const char *name, pid_t *ret_pid, uint64_t *ret_start, rk_error *err);
+/* /proc/<pid>/limits into n rlimits in resource order (readable without CAP_SYS_RESOURCE,
+ * unlike prlimit on another user's process). */
+struct rlimit;
+int s1_limits_parse(const char *buf, size_t len, struct rlimit *ret, size_t n);
+/* A pidfd for pid, only if that process still has the recorded start time (-ESRCH if not). */
+int s1_pidfd_open_verified(pid_t pid, uint64_t start, rk_error *err);
 
 /* gc.c: unmount what run mounted under the pod dir and remove overlay/ and rootfs/. */
 int s1_gc(const char *pod_path, rk_error *err);

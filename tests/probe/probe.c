@@ -21,6 +21,12 @@
  *   probe alloc MIB            allocate and touch MIB MiB; {"alloc": {"mib": N}} if it lives
  *   probe cgmount              try mounting cgroup v1 (memory) and cgroup2 on /probe-cg;
  *                              {"cgmount": {"cgroup": errno, "cgroup2": errno}}
+ *   probe all                  the report, then a second line: {"cgroup": [...], "attr": "...",
+ *                              "uid_map": [...], "gid_map": [...], "limits": [...],
+ *                              "oom_score_adj": [...]} (what
+ *                              rkt enter must reproduce beyond the report)
+ *   probe serve                "probe all", then sleep until a signal ends it (a detached
+ *                              app that stays running for rkt enter and rkt stop)
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
@@ -491,6 +497,40 @@ static int try_unshare_user(void)
         return WEXITSTATUS(st) ? 1 : 0;
 }
 
+/* ---- probe all | serve ---- */
+
+static int identity(void)
+{
+        bool first = true;
+        char attr[256] = "";
+        int fd = open("/proc/self/attr/current", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, attr, sizeof(attr) - 1);
+        attr[n < 0 ? 0 : n] = 0;
+        attr[strcspn(attr, "\n")] = 0;
+        if (fd >= 0)
+                close(fd);
+        putchar('{');
+        put_lines("cgroup", "/proc/self/cgroup", &first);
+        put_key("attr", &first);
+        put_str(attr);
+        put_lines("uid_map", "/proc/self/uid_map", &first);
+        put_lines("gid_map", "/proc/self/gid_map", &first);
+        put_lines("limits", "/proc/self/limits", &first);
+        put_lines("oom_score_adj", "/proc/self/oom_score_adj", &first);
+        printf("}\n");
+        return 0;
+}
+
+static int report_all(bool serve)
+{
+        report();
+        identity();
+        fflush(stdout);
+        while (serve)
+                pause();
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -517,9 +557,13 @@ int main(int argc, char **argv)
                 return alloc(atol(argv[2]));
         if (!strcmp(argv[1], "cgmount"))
                 return cgmount();
+        if (!strcmp(argv[1], "all") && argc == 2)
+                return report_all(false);
+        if (!strcmp(argv[1], "serve") && argc == 2)
+                return report_all(true);
         fprintf(stderr,
                 "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] "
-                "| landlock | stat PATH | unshare-user | forkbomb [MAX] | alloc MIB | "
-                "cgmount]\n");
+                "| landlock | stat PATH | unshare-user | forkbomb [MAX] | alloc MIB | cgmount | "
+                "all | serve]\n");
         return 2;
 }

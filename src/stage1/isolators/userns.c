@@ -258,6 +258,17 @@ int s1_userns_enter(rk_error *err)
         return 0;
 }
 
+void s1_userns_adopt(const struct s1_plan *plan, int user_fd)
+{
+        us.active = true;
+        us.uid_base = plan->uid_base;
+        us.gid_base = plan->gid_base;
+        us.user_fd = user_fd;
+        us.net_fd = us.uts_fd = us.ipc_fd = -EBADF;
+        for (size_t i = 0; i < S1_MAX_APPS; i++)
+                us.tree[i] = -EBADF;
+}
+
 int s1_userns_keep_fd(int fd)
 {
         if (!us.active || us.user_fd < 0)
