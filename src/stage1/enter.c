@@ -316,6 +316,7 @@ static int run_command(const struct s1_pod *pod, const struct s1_app *app,
                 s1_exec_app(pod, app, &argv, fds[1]);
         }
         (void)close(fds[1]);
+        s1_cgroup_close(pod); /* the helper keeps nothing of the host's cgroupfs */
         int code = wait_command(pid, &set);
         drain_errors(app->name, fds[0]);
         (void)close(fds[0]);
@@ -350,11 +351,18 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
         if (r >= 0)
                 r = find_target(pod_fd, app_name, plan->userns, &t, &err);
         pod_fd = safe_close(pod_fd);
+        /* The app's cgroups, opened while /sys/fs/cgroup is still the host's; joined at the
+         * app's cgroup step. */
+        struct s1_pod cgpod = {.plan = plan};
+        if (r >= 0)
+                r = s1_cgroup_enter_open(&cgpod, (size_t)(app - plan->apps), &err);
         if (r >= 0)
                 r = join(&t, &err);
         t.pidfd = safe_close(t.pidfd);
         t.rootfd = safe_close(t.rootfd);
         if (r < 0) {
+                s1_cgroup_close(&cgpod);
+                free(cgpod.cg);
                 rk_log_error("enter: %s", err.msg);
                 return S1_EXIT_RUNTIME;
         }
@@ -369,8 +377,12 @@ int s1_enter(const char *pod_path, const char *app_name, char **cmd, bool debug)
                              .log_fd = -EBADF,
                              .mounts_fd = -EBADF,
                              .net_ready_fd = -EBADF,
+                             .cg = cgpod.cg,
+                             .entering = true,
                              .debug = debug};
         r = run_command(&pod, app, &t.in, t.userfd, cmd, &err);
+        s1_cgroup_close(&pod);
+        free(pod.cg);
         t.userfd = safe_close(t.userfd);
         if (r < 0) {
                 rk_log_error("enter: %s", err.msg);

@@ -47,10 +47,12 @@ static int wait_child(pid_t pid)
 
 /* ---- isolator steps, in the order of ARCHITECTURE.md ("App: ...") ----
  * Each isolator lives in its own file under isolators/ (declared in stage1.h). */
-/* The cgroup itself was joined first thing in s1_app_main; here its OOM score. */
+/* The app's setup joined its cgroup first thing in s1_app_main (its cgroup fds are closed by
+ * now); a process entering the app joins here, then either gets the app's OOM score. */
 static int step_cgroup(const struct app_ctx *c, rk_error *err)
 {
-        return s1_cgroup_app_oom(c->app, err);
+        int r = c->pod->entering ? s1_cgroup_app_join(c->pod, c->app, err) : 0;
+        return r < 0 ? r : s1_cgroup_app_oom(c->app, err);
 }
 static int step_rlimits(const struct s1_app *app, rk_error *err)
 {

@@ -28,6 +28,7 @@ struct s1_cgroups;
 struct s1_pod {
         const struct s1_plan *plan;
         const char *path;      /* --pod-dir as given, for messages */
+        bool entering;         /* rkt-stage1 enter: the app's steps run for a joining process */
         const char *audit_dir; /* --audit-dir: the data dir whose audit log gets the exit record */
         int pod_fd;            /* the pod directory (O_PATH) */
         int lock_fd;           /* RKT_LOCK_FD: open, locked by stage0, kept for the pod's life */
@@ -95,6 +96,9 @@ int s1_cgroup_pod_finish(const struct s1_pod *pod, rk_error *err);
 pid_t s1_cgroup_fork_init(const struct s1_pod *pod);
 pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx);
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+/* enter: open app idx's existing cgroups (from the host's mount namespace) into a new pod->cg,
+ * so that s1_cgroup_app_join puts the entering command where the app is. */
+int s1_cgroup_enter_open(struct s1_pod *pod, size_t idx, rk_error *err);
 int s1_cgroup_app_oom(const struct s1_app *app, rk_error *err);
 /* Close every cgroup fd (init, once the apps are started: none stays reachable in the pod). */
 void s1_cgroup_close(const struct s1_pod *pod);

@@ -139,7 +139,8 @@ json() {
 }
 
 @test "enter runs with exactly the app's isolation (user app, groups, cwd, caps retained)" {
-	serve app --insecure-options=image "$USER_ACI" --caps-retain=CAP_NET_BIND_SERVICE
+	serve app --insecure-options=image "$USER_ACI" --caps-retain=CAP_NET_BIND_SERVICE \
+		--memory=64Mi --cpu=500m
 	# another user's limits are read from /proc/<pid>/limits (prlimit would need
 	# CAP_SYS_RESOURCE, which a host may not give rkt)
 	run --separate-stderr bash -c 'ulimit -S -n 64; exec "$@"' - "$RKT" $(G) enter "$UUID" -- /bin/probe all
@@ -148,6 +149,13 @@ json() {
 	same_isolation "$T/app.out" "$T/enter.out"
 	[ "$(json 'd["uid"]["effective"]')" = 1000 ]
 	[ "$(json 'd["groups"]')" = "[50]" ]
+	# the command is in the app's memory, cpu and pids cgroups (the second line of the report)
+	python3 - "$T/enter.out" <<'PY' || fail_with "cgroups: $(sed -n 2p "$T/enter.out")"
+import json, sys
+cg = json.loads(open(sys.argv[1]).read().splitlines()[1])["cgroup"]
+for c in ("memory", "cpu", "pids"):
+    assert any(l.split(":")[1].split(",").count(c) and l.endswith(":/user") for l in cg), (c, cg)
+PY
 	[ "$(json 'd["cwd"]')" = /v ]
 	[ "$(json 'd["CapAmb"]')" = 0000000000000400 ]
 	contains "$output" '"FOO=image"'

@@ -430,10 +430,72 @@ pid_t s1_cgroup_fork_app(const struct s1_pod *pod, size_t idx)
         return fork_into(cg && cg->v == CG_V2 ? cg->app_dir[idx] : -EBADF);
 }
 
+/* enter: the cgroups the pod made for app idx, opened from the host's /sys/fs/cgroup before
+ * the entering process leaves the host's mount namespace; s1_cgroup_app_join then moves it
+ * there at the app's step, like the app's own setup. Only rkt/<uuid>/<app> is opened, each
+ * component without following links; a controller the pod did not use has no such cgroup. */
+static int open_existing(int base, const char *const *parts, size_t n, int *ret)
+{
+        int fd = fcntl(base, F_DUPFD_CLOEXEC, 3);
+        for (size_t i = 0; fd >= 0 && i < n; i++) {
+                int next = openat(fd, parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                int e = errno;
+                (void)close(fd);
+                fd = next;
+                errno = e;
+        }
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        *ret = fd;
+        return 1;
+}
+
+int s1_cgroup_enter_open(struct s1_pod *pod, size_t idx, rk_error *err)
+{
+        const struct s1_plan *p = pod->plan;
+        struct s1_cgroups *cg = cg_new();
+        if (!cg)
+                return rk_err(err, -ENOMEM, "out of memory");
+        pod->cg = cg;
+        _cleanup_close_ int root = open(CG_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sf;
+        if (root < 0 || fstatfs(root, &sf) < 0)
+                return 0; /* no cgroupfs: the pod made none either */
+        cg->v = (unsigned long)sf.f_type == CGROUP2_SUPER_MAGIC ? CG_V2 : CG_V1;
+        for (int c = 0; c < (cg->v == CG_V1 ? CG_N : 1); c++) {
+                const char *v1[] = {ctrl_names[c], "rkt", p->uuid, p->apps[idx].name};
+                const char *v2[] = {"rkt", p->uuid, p->apps[idx].name};
+                char what[S1_MAX_NAME * 2 + 64];
+                (void)cg_path(cg->v, c, p->uuid, p->apps[idx].name, what, sizeof(what));
+                int dir = -EBADF;
+                int r = cg->v == CG_V1 ? open_existing(root, v1, 4, &dir)
+                                       : open_existing(root, v2, 3, &dir);
+                if (r < 0)
+                        return rk_err_errno(err, r, "cannot open the app's cgroup %s", what);
+                if (r == 0)
+                        continue;
+                _cleanup_close_ int d = dir;
+                _cleanup_close_ int real =
+                    openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* O_PATH: no openat */
+                if (real < 0)
+                        return rk_err_errno(err, negative_errno(), "cgroup %s", what);
+                int fd = open_procs(cg->v, real, what, err);
+                if (fd < 0)
+                        return fd;
+                cg->app_procs[idx][c] = fd;
+                cg->use[c] = true;
+        }
+        return 0;
+}
+
 int s1_cgroup_app_join(const struct s1_pod *pod, const struct s1_app *app, rk_error *err)
 {
         const struct s1_cgroups *cg = pod->cg;
         size_t idx = (size_t)(app - pod->plan->apps);
+        /* v2: apps are cloned into their cgroup; only enter joins one, through cgroup.procs */
+        if (cg && cg->v == CG_V2 && cg->app_procs[idx][0] >= 0 &&
+            write(cg->app_procs[idx][0], "0", 1) != 1)
+                return rk_err_errno(err, negative_errno(), "cannot join the app's cgroup");
         for (int c = 0; cg && cg->v == CG_V1 && c < CG_N; c++)
                 if (cg->app_procs[idx][c] >= 0 && write(cg->app_procs[idx][c], "0", 1) != 1)
                         return rk_err_errno(err, negative_errno(),
