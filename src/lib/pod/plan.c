@@ -1353,9 +1353,13 @@ static int seccomp_json(struct planner *pl, const struct rk_pod_app *a, json_t *
             openat(pl->pod->fd, "seccomp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 return rk_err_errno(pl->err, negative_errno(), "pod: cannot open seccomp/");
-        r = rk_write_file_atomic_at(dfd, rel + strlen("seccomp/"), bpf, bpf_len, 0600, pl->err);
+        /* A new file in a new pod, not fsync'ed (that cost a millisecond a start): a torn copy
+         * after a crash fails stage1's SHA-512 check, closed, and the pod is prepared again. */
+        _cleanup_close_ int fd = openat(dfd, rel + strlen("seccomp/"),
+                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        r = fd < 0 ? negative_errno() : rk_write_all(fd, bpf, bpf_len);
         if (r < 0)
-                return rk_err_prefix(pl->err, r, "app %s", a->name);
+                return rk_err_errno(pl->err, r, "app %s: cannot write %s", a->name, rel);
         json_t *sj = json_pack("{s:s, s:s}", "bpf", rel, "sha512", sha);
         if (!sj || json_object_set_new(out, "seccomp", sj) < 0)
                 return rk_err(pl->err, -ENOMEM, "out of memory");
