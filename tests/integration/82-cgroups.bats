@@ -10,24 +10,8 @@ load helpers
 CG=/sys/fs/cgroup
 
 setup_file() {
-	local b=${RKT_BUILD:-build}
-	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
-	[ -x "$b/probe" ] || {
-		echo "no $b/probe: run 'make tests' first" >&2
-		return 1
-	}
-	local busybox
-	busybox=$(command -v busybox) || {
-		echo "busybox-static is needed" >&2
-		return 1
-	}
 	local l=$BATS_FILE_TMPDIR/layout
-	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc"
-	cp "$busybox" "$l/rootfs/bin/busybox"
-	cp "$b/probe" "$l/rootfs/bin/probe"
-	for a in sh true cat echo sleep; do ln -s busybox "$l/rootfs/bin/$a"; done
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$l/rootfs/etc/passwd"
-	printf 'root:x:0:\n' >"$l/rootfs/etc/group"
+	probe_layout "$l" sh true cat echo sleep || return 1
 	manifest example.com/probe '"exec":["/bin/probe"],"user":"0","group":"0"' >"$l/manifest"
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/probe.aci" >/dev/null
 	# image isolators: 48Mi of memory, 250m of CPU, oom_score_adj 300
@@ -39,11 +23,7 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	D=$T/data
-	B=${RKT_BUILD:-build}
-	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
-	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+	pod_setup
 	[ -d $CG/pids ] && [ -d $CG/memory ] && [ -d $CG/cpu ] || skip "needs the v1 memory, cpu and pids controllers"
 	PROBE_ACI=$BATS_FILE_TMPDIR/probe.aci
 	LIMITED_ACI=$BATS_FILE_TMPDIR/limited.aci

@@ -9,24 +9,9 @@
 load helpers
 
 setup_file() {
-	local b=${RKT_BUILD:-build}
-	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
-	[ -x "$b/probe" ] || {
-		echo "no $b/probe: run 'make tests' first" >&2
-		return 1
-	}
-	local busybox
-	busybox=$(command -v busybox) || {
-		echo "busybox-static is needed" >&2
-		return 1
-	}
 	local l=$BATS_FILE_TMPDIR/layout
-	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc" "$l/rootfs/v"
-	cp "$busybox" "$l/rootfs/bin/busybox"
-	cp "$b/probe" "$l/rootfs/bin/probe"
-	for a in sh sleep true cat; do ln -s busybox "$l/rootfs/bin/$a"; done
-	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1001::/home/user:/bin/sh\n' >"$l/rootfs/etc/passwd"
-	printf 'root:x:0:\nstaff:x:50:\nusers:x:1001:\n' >"$l/rootfs/etc/group"
+	probe_layout "$l" sh sleep true cat || return 1
+	mkdir -p "$l/rootfs/v"
 	manifest example.com/probe '"exec":["/bin/probe","serve"],"user":"0","group":"0"' >"$l/manifest"
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/probe.aci" >/dev/null
 	manifest example.com/user '"exec":["/bin/probe","serve"],"user":"user","group":"users",
@@ -49,11 +34,7 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	D=$T/data
-	B=${RKT_BUILD:-build}
-	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
-	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+	pod_setup
 	PROBE_ACI=$BATS_FILE_TMPDIR/probe.aci
 	USER_ACI=$BATS_FILE_TMPDIR/user.aci
 	HANDLER_ACI=$BATS_FILE_TMPDIR/handler.aci

@@ -10,24 +10,9 @@ load helpers
 BASE=2147483648 # the first range of the pool (2^31): every test starts with an empty registry
 
 setup_file() {
-	local b=${RKT_BUILD:-build}
-	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
-	[ -x "$b/probe" ] || {
-		echo "no $b/probe: run 'make tests' first" >&2
-		return 1
-	}
-	local busybox
-	busybox=$(command -v busybox) || {
-		echo "busybox-static is needed" >&2
-		return 1
-	}
 	local l=$BATS_FILE_TMPDIR/layout
-	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc" "$l/rootfs/home/user"
-	cp "$busybox" "$l/rootfs/bin/busybox"
-	cp "$b/probe" "$l/rootfs/bin/probe"
-	for a in sh true cat ls; do ln -s busybox "$l/rootfs/bin/$a"; done
-	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1001::/home/user:/bin/sh\n' >"$l/rootfs/etc/passwd"
-	printf 'root:x:0:\nusers:x:1001:\n' >"$l/rootfs/etc/group"
+	probe_layout "$l" sh true cat ls || return 1
+	mkdir -p "$l/rootfs/home/user"
 	chown 1000:1001 "$l/rootfs/home/user"
 	manifest example.com/probe '"exec":["/bin/probe"],"user":"0","group":"0"' >"$l/manifest"
 	# a plain tar (an ACI), which keeps the owners: /home/user is 1000:1001 in the image
@@ -35,11 +20,7 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	D=$T/data
-	B=${RKT_BUILD:-build}
-	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
-	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+	pod_setup
 	PROBE_ACI=$BATS_FILE_TMPDIR/probe.aci
 	# the pool skips ranges in /etc/subuid; the tests expect the first one to be free
 	if grep -qs ":$BASE:" /etc/subuid /etc/subgid; then skip "/etc/subuid uses $BASE"; fi

@@ -9,24 +9,9 @@
 load helpers
 
 setup_file() {
-	local b=${RKT_BUILD:-build}
-	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
-	[ -x "$b/probe" ] || {
-		echo "no $b/probe: run 'make tests' first" >&2
-		return 1
-	}
-	local busybox
-	busybox=$(command -v busybox) || {
-		echo "busybox-static is needed" >&2
-		return 1
-	}
 	local l=$BATS_FILE_TMPDIR/layout
-	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc" "$l/rootfs/dev"
-	cp "$busybox" "$l/rootfs/bin/busybox"
-	cp "$b/probe" "$l/rootfs/bin/probe"
-	for a in sh sleep cat echo true ls stat mkdir ln rm; do ln -s busybox "$l/rootfs/bin/$a"; done
-	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$l/rootfs/etc/passwd"
-	printf 'root:x:0:\n' >"$l/rootfs/etc/group"
+	probe_layout "$l" sh sleep cat echo true ls stat mkdir ln rm || return 1
+	mkdir -p "$l/rootfs/dev"
 	manifest example.com/probe '"exec":["/bin/probe"],"user":"0","group":"0"' >"$l/manifest"
 	"$RKT" image build --overwrite "$l" "$BATS_FILE_TMPDIR/probe.aci" >/dev/null
 	# CVE-2025-31133 / CVE-2025-52565: the image's own /dev/null and /dev/pts aim at the
@@ -39,11 +24,7 @@ setup_file() {
 }
 
 setup() {
-	T=$BATS_TEST_TMPDIR
-	D=$T/data
-	B=${RKT_BUILD:-build}
-	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
-	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+	pod_setup
 	PROBE_ACI=$BATS_FILE_TMPDIR/probe.aci
 }
 

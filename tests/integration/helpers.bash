@@ -50,3 +50,37 @@ manifest() { # NAME APP_JSON_MEMBERS
  "app":{$2}}
 JSON
 }
+
+# probe_layout DIR APPLET...: an image layout for pod tests in DIR: busybox-static with the
+# applets linked in /bin, the test probe as /bin/probe, and /etc/passwd and /etc/group with
+# root, user (1000:1001) and the groups staff (50) and users (1001). Fails, saying why, without
+# the probe or busybox-static.
+probe_layout() {
+	local l=$1 b=${RKT_BUILD:-build} busybox a
+	shift
+	case $b in /*) ;; *) b=$REPO_ROOT/$b ;; esac
+	[ -x "$b/probe" ] || {
+		echo "no $b/probe: run 'make tests' first" >&2
+		return 1
+	}
+	busybox=$(command -v busybox) || {
+		echo "busybox-static is needed" >&2
+		return 1
+	}
+	mkdir -p "$l/rootfs/bin" "$l/rootfs/etc"
+	cp "$busybox" "$l/rootfs/bin/busybox"
+	cp "$b/probe" "$l/rootfs/bin/probe"
+	for a in "$@"; do ln -sf busybox "$l/rootfs/bin/$a"; done
+	printf 'root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1001::/home/user:/bin/sh\n' >"$l/rootfs/etc/passwd"
+	printf 'root:x:0:\nstaff:x:50:\nusers:x:1001:\n' >"$l/rootfs/etc/group"
+}
+
+# pod_setup: what every pod test starts with: T (its directory), D (its data dir), B (the
+# build); skips the test when rkt-stage1 is not built.
+pod_setup() {
+	T=$BATS_TEST_TMPDIR
+	D=$T/data
+	B=${RKT_BUILD:-build}
+	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
+	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
+}
