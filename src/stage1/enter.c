@@ -259,17 +259,6 @@ static int pick_command(const struct s1_app *app, char **cmd, char *buf, size_t 
         return rk_err(err, -ENOENT, "'%s' not found in the app's PATH", cmd[0]);
 }
 
-static void drain_errors(const char *app, int fd)
-{
-        char buf[4096];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return;
-        buf[n] = 0;
-        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-                rk_log_error("enter app '%s': %s", app, l);
-}
-
 /* Wait for the command; TERM and HUP are passed on, a terminal's INT and QUIT already reached
  * it (same foreground process group), others' are passed on. */
 static int wait_command(pid_t pid, const sigset_t *set)
@@ -318,7 +307,7 @@ static int run_command(const struct s1_pod *pod, const struct s1_app *app,
         (void)close(fds[1]);
         s1_cgroup_close(pod); /* the helper keeps nothing of the host's cgroupfs */
         int code = wait_command(pid, &set);
-        drain_errors(app->name, fds[0]);
+        s1_drain_errors("enter app", app->name, fds[0]);
         (void)close(fds[0]);
         return code;
 }

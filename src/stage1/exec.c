@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "base/log.h"
 #include "base/path.h"
 #include "stage1/stage1.h"
 
@@ -389,6 +390,17 @@ static int prepare(struct app_ctx *c, rk_error *err)
                 return log;
         r = s1_mount_app(c->pod, c->app, err);
         return r < 0 ? r : setup_stdio(c->pod, log, err);
+}
+
+void s1_drain_errors(const char *what, const char *app, int fd)
+{
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+                rk_log_error("%s '%s': %s", what, app, l);
 }
 
 _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd)

@@ -43,18 +43,6 @@ static void write_status(const struct s1_pod *pod, const char *name, int code)
                 rk_logf(RK_LOG_ERROR, 0, "cannot write status/%s: %m", name);
 }
 
-/* What the app's setup process reported before it exited (one line per failure). */
-static void drain_errors(const char *name, int fd)
-{
-        char buf[4096];
-        ssize_t n = read(fd, buf, sizeof(buf) - 1);
-        if (n <= 0)
-                return;
-        buf[n] = 0;
-        for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-                rk_log_error("app '%s': %s", name, l);
-}
-
 static void spawn(const struct s1_pod *pod, size_t i, struct app_proc *p, int ready_w)
 {
         int fds[2];
@@ -80,7 +68,7 @@ static void spawn(const struct s1_pod *pod, size_t i, struct app_proc *p, int re
 static void record(const struct s1_pod *pod, size_t i, struct app_proc *p, int code)
 {
         const char *name = pod->plan->apps[i].name;
-        drain_errors(name, p->err_fd);
+        s1_drain_errors("app", name, p->err_fd);
         p->err_fd = safe_close(p->err_fd);
         p->status = code;
         p->done = true;

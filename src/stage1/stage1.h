@@ -132,6 +132,10 @@ _noreturn_ void s1_app_main(const struct s1_pod *pod, size_t idx, int err_fd);
 _noreturn_ void s1_exec_app(const struct s1_pod *pod, const struct s1_app *app,
                             const struct s1_argv *argv, int err_fd);
 
+/* exec.c: log what a setup process wrote to its error pipe before it exited, a line each,
+ * as "<what> '<app>': <line>". */
+void s1_drain_errors(const char *what, const char *app, int fd);
+
 /* init.c: the pod's PID 1; never returns. sync_fd delivers the outer process's go-ahead. */
 _noreturn_ void s1_init_main(const struct s1_pod *pod, int sync_fd);
 
