@@ -137,13 +137,7 @@ start_pod() {
 	POD_PID=$!
 }
 
-wait_for() { # wait_for FILE: up to 5 s
-	for _ in $(seq 500); do
-		[ -e "$1" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
+wait_file() { wait_for 5 test -e "$1"; } # FILE: until it exists, up to 5 s
 
 mounts_under_pod() {
 	grep -F " $POD/" /proc/self/mountinfo || true
@@ -518,7 +512,7 @@ print(next((i for i in range(41) if not bnd >> i & 1), ""))')
 	mkdir -m 0750 "$POD"
 	sh_app 'sleep 1'
 	start_pod
-	wait_for "$POD/started/app"
+	wait_file "$POD/started/app"
 	[ -z "$(mounts_under_pod)" ]
 	wait "$POD_PID"
 	"$STAGE1" gc --pod-dir="$POD"
@@ -587,7 +581,7 @@ print(next((i for i in range(41) if not bnd >> i & 1), ""))')
 @test "the pod dir stays locked exactly as long as the pod runs; pid names the init" {
 	sh_app 'sleep 1'
 	start_pod
-	wait_for "$POD/started/app"
+	wait_file "$POD/started/app"
 	! flock -n "$POD" true
 	init=$(cat "$POD/pid")
 	[ "$(grep NSpid "/proc/$init/status" | awk '{print $3}')" = 1 ]
@@ -599,7 +593,7 @@ print(next((i for i in range(41) if not bnd >> i & 1), ""))')
 @test "SIGTERM to rkt-stage1 reaches the apps; the pod exits 128+15" {
 	sh_app 'sleep 30'
 	start_pod
-	wait_for "$POD/started/app"
+	wait_file "$POD/started/app"
 	kill -TERM "$POD_PID"
 	st=0
 	wait "$POD_PID" || st=$?
@@ -688,7 +682,7 @@ print(next((i for i in range(41) if not bnd >> i & 1), ""))')
 	rm -rf "$POD"/{started,status,pid}
 	sh_app 'sleep 1'
 	start_pod
-	wait_for "$POD/started/app"
+	wait_file "$POD/started/app"
 	[[ "$(readlink "/proc/$(cat "$POD/pid")/exe")" == /memfd:rkt-stage1* ]]
 	[[ "$(readlink "/proc/$POD_PID/exe")" == /memfd:rkt-stage1* ]]
 	wait "$POD_PID"

@@ -88,16 +88,6 @@ all_clean() {
 
 has_entries() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 
-wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
-	local n=$(($1 * 20))
-	shift
-	while ! "$@" 2>/dev/null; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
-
 # ---- without stage1 ----
 
 @test "prepare prints a UUID; list, status and cat-manifest show the prepared pod" {

@@ -54,16 +54,6 @@ rk() { rkt_run $(G) "$@"; }
 # rkt_bg ARGS... &: in the background only; exec, so that $! is rkt's (then stage1's) PID
 rkt_bg() { exec "$RKT" $(G) --insecure-options=image "$@"; }
 
-wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
-	local n=$(($1 * 20))
-	shift
-	while ! "$@" 2>/dev/null; do
-		n=$((n - 1))
-		[ $n -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
-
 lines_in() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 
 # serve NAME ARGS...: starts "rkt run ARGS" in the background with stdout in $T/NAME.out and the

@@ -84,3 +84,14 @@ pod_setup() {
 	case $B in /*) ;; *) B=$REPO_ROOT/$B ;; esac
 	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1"
 }
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (polling every 50 ms), or fail.
+wait_for() {
+	local n=$(($1 * 20))
+	shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1))
+		[ $n -gt 0 ] || return 1
+		sleep 0.05
+	done
+}
