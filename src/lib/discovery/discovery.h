@@ -17,7 +17,7 @@
 #define RK_APP_STRING_MAX 1024
 
 struct rk_app_string {
-        char *name;            /* an AC Identifier */
+        char *name;              /* an AC Identifier */
         struct rk_labels labels; /* "version" if given, every label=value, and "os" and "arch"
                                   * (the host's appc names: linux, amd64, ...) unless given */
 };
@@ -26,7 +26,8 @@ struct rk_app_string {
  * ":version" together with "version=", more than one ':', an empty part. */
 int rk_app_string_parse(const char *s, struct rk_app_string *ret, rk_error *err);
 void rk_app_string_clear(struct rk_app_string *a);
-/* The host's appc os and arch names ("linux", "amd64", "arm64", "i386", ...). */
+/* The host's appc os and arch names ("linux"; "amd64", "aarch64" (not Go's arm64), "i386",
+ * "armv7l", ...: appc.md 3). An arch with no appc name is returned as uname says. */
 const char *rk_appc_os(void);
 const char *rk_appc_arch(void);
 
