@@ -17,10 +17,12 @@ const char *rk_appc_os(void)
 static const struct {
         const char *machine, *appc;
 } arch_map[] = {
-    {"x86_64", "amd64"},   {"amd64", "amd64"},       {"i386", "i386"},     {"i486", "i386"},
-    {"i586", "i386"},      {"i686", "i386"},         {"aarch64", "aarch64"}, {"arm64", "aarch64"},
-    {"aarch64_be", "aarch64_be"}, {"armv6l", "armv6l"}, {"armv7l", "armv7l"}, {"armv8l", "armv7l"},
-    {"armv7b", "armv7b"},  {"ppc64", "ppc64"},       {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+    {"x86_64", "amd64"},    {"amd64", "amd64"},   {"i386", "i386"},
+    {"i486", "i386"},       {"i586", "i386"},     {"i686", "i386"},
+    {"aarch64", "aarch64"}, {"arm64", "aarch64"}, {"aarch64_be", "aarch64_be"},
+    {"armv6l", "armv6l"},   {"armv7l", "armv7l"}, {"armv8l", "armv7l"},
+    {"armv7b", "armv7b"},   {"ppc64", "ppc64"},   {"ppc64le", "ppc64le"},
+    {"s390x", "s390x"},
 };
 
 const char *rk_appc_arch(void)

@@ -155,8 +155,7 @@ static int render(const char *tpl, const struct rk_app_string *app, const char *
 
         for (const char *p = tpl; *p;) {
                 if (*p == '}')
-                        return rk_err(err, -EBADMSG, "template %s: '}' without '{'",
-                                      RK_QUOTE(tpl));
+                        return rk_err(err, -EBADMSG, "template %s: '}' without '{'", RK_QUOTE(tpl));
                 if (*p != '{') {
                         size_t n = strcspn(p, "{}");
                         put(&b, p, n);
@@ -166,13 +165,11 @@ static int render(const char *tpl, const struct rk_app_string *app, const char *
                 const char *close = strchr(p + 1, '}');
                 const char *open = strchr(p + 1, '{');
                 if (!close || (open && open < close))
-                        return rk_err(err, -EBADMSG, "template %s: unbalanced '{'",
-                                      RK_QUOTE(tpl));
+                        return rk_err(err, -EBADMSG, "template %s: unbalanced '{'", RK_QUOTE(tpl));
                 char key[RK_ACI_NAME_MAX + 1];
                 size_t kn = (size_t)(close - p - 1);
                 if (kn == 0 || kn > RK_ACI_NAME_MAX)
-                        return rk_err(err, -EBADMSG, "template %s: bad placeholder",
-                                      RK_QUOTE(tpl));
+                        return rk_err(err, -EBADMSG, "template %s: bad placeholder", RK_QUOTE(tpl));
                 memcpy(key, p + 1, kn);
                 key[kn] = 0;
                 bool is_label;
@@ -264,7 +261,8 @@ int rk_endpoints_from_meta(const struct rk_meta_list *tags, const struct rk_app_
         }
         for (size_t i = 0; i < tags->n; i++) {
                 const struct rk_meta *m = &tags->v[i];
-                if (m->kind != RK_META_DISCOVERY || !rk_discovery_prefix_match(m->prefix, app->name))
+                if (m->kind != RK_META_DISCOVERY ||
+                    !rk_discovery_prefix_match(m->prefix, app->name))
                         continue;
                 char *aci = NULL, *asc = NULL;
                 unsigned nl = 0;
