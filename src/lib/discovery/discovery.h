@@ -72,8 +72,10 @@ int rk_discovery_urls(const char *name, bool http, char ***ret, rk_error *err);
 /* Render one template for app and ext ("aci" or "aci.asc"): {name}, {version} ("latest" when
  * the app string has none), {os}, {arch}, {ext}, and {L} for any other label L. Returns 1 and
  * a malloc'd URL; 0 when a placeholder is left unresolved or the result is not an https://
- * (http:// with allow_http) URL (the template is dropped; err says why, for --debug); < 0 on
- * a malformed template (unbalanced braces) or allocation failure. */
+ * (http:// with allow_http) URL (the template is dropped; err says why, for --debug, with
+ * err->code -ENOENT or -EINVAL); < 0 on a malformed template (unbalanced braces, -EBADMSG) or
+ * allocation failure. Values in the host part must be host name fragments; elsewhere bytes
+ * that are not URL path characters are %-escaped (see template.c). */
 int rk_template_render(const char *tpl, const struct rk_app_string *app, const char *ext,
                        bool allow_http, char **ret, rk_error *err);
 
@@ -88,13 +90,17 @@ struct rk_endpoints {
 
 /* The endpoints of a page's discovery tags whose prefix covers app->name, in page order,
  * every fully rendered template kept (ones substituting more labels first, as the spec
- * prefers; stable otherwise); dropped templates counted in *dropped (may be NULL). */
+ * prefers; stable otherwise; a defaulted {version} does not count; repeated URL pairs kept
+ * once); dropped templates (unresolved, malformed, not https, or without {ext}, which would
+ * make the signature URL the image URL) counted in *dropped (may be NULL). Returns the count
+ * of endpoints (0: none, try the parent path) or < 0 (allocation failure). */
 int rk_endpoints_from_meta(const struct rk_meta_list *tags, const struct rk_app_string *app,
                            bool allow_http, struct rk_endpoints *ret, size_t *dropped,
                            rk_error *err);
 void rk_endpoints_clear(struct rk_endpoints *e);
 
 /* The key URLs of a page's pubkeys tags whose prefix covers name, in page order (a
- * NULL-terminated malloc'd array of malloc'd strings; https:// only unless allow_http). */
+ * NULL-terminated malloc'd array of malloc'd strings; https:// only unless allow_http; other
+ * or malformed URLs are left out). Returns the count, also in *ret_n (may be NULL). */
 int rk_pubkeys_from_meta(const struct rk_meta_list *tags, const char *name, bool allow_http,
                          char ***ret, size_t *ret_n, rk_error *err);

@@ -115,8 +115,9 @@ static const char *lookup(const char *key, const struct rk_app_string *app, cons
                 return app->name;
         if (strcmp(key, "ext") == 0)
                 return ext;
-        *is_label = true;
         const char *v = rk_labels_get(&app->labels, key);
+        *is_label = v != NULL;
+        /* the default is not a label the user asked for: it does not rank the template up */
         if (!v && strcmp(key, "version") == 0)
                 v = "latest";
         return v;
@@ -283,6 +284,14 @@ int rk_endpoints_from_meta(const struct rk_meta_list *tags, const struct rk_app_
                         free(aci);
                         free(asc);
                         drop++;
+                        continue;
+                }
+                bool dup = false;
+                for (size_t k = 0; k < e.n && !dup; k++)
+                        dup = strcmp(e.v[k].aci, aci) == 0 && strcmp(e.v[k].asc, asc) == 0;
+                if (dup) { /* a mirror line repeated, or "-latest-" spelled out */
+                        free(aci);
+                        free(asc);
                         continue;
                 }
                 /* more substituted labels first (the spec's preference), stable */
