@@ -28,8 +28,23 @@ enum rk_pull_policy {
 };
 int rk_pull_policy_from_string(const char *s, enum rk_pull_policy *ret);
 
+struct rk_auth;
+struct rk_key_info;
+
+/* Trust on first use during a fetch by name (rkt.md 3.4, after rkt's fix): asked only when no
+ * key or mask of either store covers the name at all, for a key discovered for it. Shows the
+ * key and returns 1 to trust it for prefix, 0 to decline (no terminal: decline). */
+typedef int (*rk_fetch_review_fn)(void *userdata, const char *prefix, const char *url,
+                                  const struct rk_key_info *key);
+
 struct rk_fetch_opts {
         const struct rk_trust_config *trust;
+        const struct rk_auth *auth; /* auth.d headers per host (discover.h), may be NULL */
+        bool trust_keys_from_https; /* TOFU: accept an https-served key without the review */
+        bool insecure_pubkey;       /* --insecure-options=pubkey: TOFU even with tls/http off */
+        rk_fetch_review_fn review;  /* TOFU review prompt, or NULL (never asked) */
+        void *review_userdata;
+        bool no_deps;        /* do not fetch the dependencies named in the manifest */
         bool insecure_image; /* --insecure-options=image / --insecure-skip-verify */
         bool insecure_tls;
         bool insecure_http;
@@ -45,9 +60,14 @@ struct rk_fetch_result {
 };
 void rk_fetch_result_clear(struct rk_fetch_result *r);
 
-/* ref: a file path, an https:// (or, with insecure_http, http://) URL, or an image ID / name
- * already in the store. -ENOKEY, -EKEYREJECTED, -EKEYEXPIRED, -EKEYREVOKED, -EPERM (policy) on
- * refusal, with a message that names the image and says what to run next. */
+/* ref: a file path, an https:// (or, with insecure_http, http://) URL, an image ID, or an app
+ * string "name[:version][,label=value...]": under RK_PULL_NEW / NEVER the best match in the
+ * store, otherwise (and under NEW when absent) meta discovery: each endpoint in order, the
+ * signature first, its signer checked against the keys trusted for the requested name before
+ * the image is downloaded, the manifest's name and the requested labels required to match.
+ * Dependencies named in the manifest that are not in the store are fetched the same way. -ENOKEY,
+ * -EKEYREJECTED, -EKEYEXPIRED, -EKEYREVOKED, -EPERM (policy) on refusal, with a message that names
+ * the image and says what to run next. */
 int rk_fetch(struct rk_store *s, const char *ref, const struct rk_fetch_opts *o,
              struct rk_fetch_result *ret, rk_error *err);
 

@@ -817,3 +817,17 @@ int rk_trust_list(const struct rk_trust_config *c, struct rk_trust_entry **ret, 
         *ret_n = l.n;
         return 0;
 }
+
+int rk_trust_covered(const struct rk_trust_config *c, const char *name, rk_error *err)
+{
+        struct rk_trust_entry *v = NULL;
+        size_t n = 0;
+        int r = rk_trust_list(c, &v, &n, err);
+        if (r < 0)
+                return r;
+        r = 0;
+        for (size_t i = 0; i < n && !r; i++)
+                r = !v[i].prefix || rk_trust_prefix_covers(v[i].prefix, name);
+        rk_trust_entries_free(v, n);
+        return r;
+}

@@ -194,3 +194,10 @@ int rk_trust_signer_prefix(const struct rk_trust_config *c, const char *signer, 
  * Not a verification: rk_trust_verify*() must still run on the bytes. */
 int rk_trust_signer_known(const struct rk_trust_config *c, const void *sig, size_t sig_len,
                           rk_error *err);
+/* The same pre-check against the keys trusted for name only (a fetch by name: the requested
+ * name's keyring, before the image is downloaded). -ENOKEY if no key is trusted for name. */
+int rk_trust_signer_known_for(const struct rk_trust_config *c, const char *name, const void *sig,
+                              size_t sig_len, rk_error *err);
+/* 1 if any key or mask of either store covers name (root included), 0 if none: trust on first
+ * use may only happen at 0, so existing trust is never replaced or widened silently. */
+int rk_trust_covered(const struct rk_trust_config *c, const char *name, rk_error *err);

@@ -346,9 +346,10 @@ static int no_key(const char *name, rk_error *err)
                               "run 'rkt trust --prefix NAME KEYFILE' (after checking its "
                               "fingerprint)");
         return rk_err(err, -ENOKEY,
-                      "no key is trusted for '%s' or any prefix of it; to trust the signer's key "
-                      "run 'rkt trust --prefix %s KEYFILE' (after checking its fingerprint)",
-                      name, name);
+                      "no key is trusted for '%s' or any prefix of it; to trust the publisher's "
+                      "key run 'rkt trust --prefix %s' (key discovery) or 'rkt trust --prefix %s "
+                      "KEYFILE' (after checking its fingerprint)",
+                      name, name, name);
 }
 
 static int check_input(const char *name, int image_fd, const void *sig, size_t sig_len,
@@ -437,15 +438,15 @@ int rk_trust_verify_any(const struct rk_trust_config *c, int image_fd, const voi
         return verify_and_judge(c, NULL, image_fd, sig, sig_len, ret, err);
 }
 
-int rk_trust_signer_known(const struct rk_trust_config *c, const void *sig, size_t sig_len,
-                          rk_error *err)
+static int signer_known(const struct rk_trust_config *c, const char *name, const void *sig,
+                        size_t sig_len, rk_error *err)
 {
         struct rk_chain ch = {0};
         struct rk_sig_facts f;
         _cleanup_free_ char *uid = NULL;
-        int r = check_input(NULL, 0, sig, sig_len, err);
+        int r = check_input(name, 0, sig, sig_len, err);
         if (r >= 0)
-                r = verify_common(c, NULL, -1, sig, sig_len, &f, &ch, &uid, err);
+                r = verify_common(c, name, -1, sig, sig_len, &f, &ch, &uid, err);
         rk_trust_chain_clear(&ch);
         if (r < 0)
                 return r;
@@ -459,6 +460,20 @@ int rk_trust_signer_known(const struct rk_trust_config *c, const void *sig, size
          * issuer is known and the hash acceptable. */
         if (f.status == GPG_ERR_NO_PUBKEY || f.status == GPG_ERR_DIGEST_ALGO ||
             f.status == GPG_ERR_PUBKEY_ALGO)
-                return judge_status(&f, NULL, err);
+                return judge_status(&f, name, err);
         return 0;
+}
+
+int rk_trust_signer_known(const struct rk_trust_config *c, const void *sig, size_t sig_len,
+                          rk_error *err)
+{
+        return signer_known(c, NULL, sig, sig_len, err);
+}
+
+int rk_trust_signer_known_for(const struct rk_trust_config *c, const char *name, const void *sig,
+                              size_t sig_len, rk_error *err)
+{
+        if (!name)
+                return rk_err(err, -EINVAL, "no image name to choose the keys by");
+        return signer_known(c, name, sig, sig_len, err);
 }
