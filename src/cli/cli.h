@@ -68,6 +68,11 @@ int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv);
 void rk_help_fetch(void);
 int rk_cmd_trust(const struct rk_global *g, int argc, char **argv);
 void rk_help_trust(void);
+struct rk_key_info;
+/* The trust review on a terminal (prefix, key URL, fingerprint, subkeys, user IDs, then an
+ * exact yes/no): 1 trust, 0 declined or no terminal. An rk_fetch_review_fn for TOFU. */
+int rk_cli_review_key(void *userdata, const char *prefix, const char *url,
+                      const struct rk_key_info *k);
 
 /* Pods: cmd-run.c (run, prepare, run-prepared), cmd-pods.c (list, status, cat-manifest, rm,
  * gc). */

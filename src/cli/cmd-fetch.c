@@ -8,18 +8,22 @@
 
 #include "base/log.h"
 #include "cli/cli.h"
+#include "fetch/discover.h"
 #include "fetch/fetch.h"
 
 void rk_help_fetch(void)
 {
         printf("Usage: rkt fetch [--full] [--signature=FILE] [--pull-policy=POLICY] IMAGE...\n"
                "\n"
-               "Fetch each IMAGE (a file path or an https:// URL) into the store and print its\n"
-               "image ID. The detached signature IMAGE.asc (or --signature) must verify against\n"
-               "a key trusted for the image's name ('rkt trust --prefix NAME KEYFILE'), and the\n"
-               "policy must allow it; otherwise nothing is stored. Every decision goes to the\n"
-               "audit log ('rkt audit list'). An image ID or name already in the store is\n"
-               "printed if it was stored verified (or with --insecure-options=image again).\n"
+               "Fetch each IMAGE into the store and print its image ID. IMAGE is an app name\n"
+               "(example.com/app:1.0[,label=value...], found by appc meta discovery), an\n"
+               "https:// URL, a file path, or an image ID. The detached signature (the\n"
+               "discovered .aci.asc, IMAGE.asc, or --signature) must verify against a key\n"
+               "trusted for the image's name ('rkt trust --prefix NAME'), and the policy must\n"
+               "allow it; otherwise nothing is stored. Every decision goes to the audit log\n"
+               "('rkt audit list'). Dependencies named in the manifest are fetched the same way.\n"
+               "A stored image is used if it was stored verified (or with\n"
+               "--insecure-options=image again).\n"
                "\n"
                "  --full                 print full image IDs\n"
                "  --signature=FILE|URL   the detached signature (one IMAGE only)\n"
@@ -71,6 +75,10 @@ int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv)
             .insecure_http = g->insecure & RK_INSECURE_HTTP,
             .pull = RK_PULL_UPDATE,
             .progress = true,
+            .trust_keys_from_https = g->trust_keys_from_https,
+            .insecure_pubkey = g->insecure & RK_INSECURE_PUBKEY,
+            /* TOFU asks only where someone can answer */
+            .review = isatty(STDIN_FILENO) && isatty(STDERR_FILENO) ? rk_cli_review_key : NULL,
         };
         bool full = false;
         int c;
@@ -110,6 +118,10 @@ int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv)
         _cleanup_store_ struct rk_store *s = NULL;
         if (rk_store_open(g->dir, &s, &err) < 0)
                 return rk_fail(&err);
+        struct rk_auth *auth = NULL;
+        if (rk_auth_load(g->system_config, g->local_config, g->user_config, &auth, &err) < 0)
+                return rk_fail(&err);
+        o.auth = auth;
         /* Loud every time it takes effect: these weaken what a signature guarantees. */
         if (o.insecure_image)
                 rk_log_warning("image signature verification has been disabled "
@@ -135,5 +147,6 @@ int rk_cmd_fetch(const struct rk_global *g, int argc, char **argv)
                 rk_print_id(res.info.id, full);
                 rk_fetch_result_clear(&res);
         }
+        rk_auth_free(auth);
         return ret;
 }

@@ -26,6 +26,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "fetch/discover.h"
 #include "fetch/fetch.h"
 #include "pod/caps.h"
 #include "pod/cgroup.h"
@@ -736,11 +737,18 @@ static int resolve_images(const char *verb, const struct rk_global *g, struct ru
 {
         size_t n = a->o.manifest ? a->o.manifest->n_apps : a->o.n_apps;
         struct rk_trust_config tc = {g->local_config, g->system_config, g->user_config, g->dir};
+        struct rk_auth *auth = NULL;
+        rk_error aerr = RK_ERROR_INIT;
+        if (rk_auth_load(g->system_config, g->local_config, g->user_config, &auth, &aerr) < 0) {
+                fprintf(stderr, "rkt: %s: %s\n", verb, aerr.msg);
+                return aerr.code;
+        }
         im->res = calloc(n, sizeof(*im->res));
         im->m = calloc(n, sizeof(*im->m));
         im->img = calloc(n, sizeof(*im->img));
         if (!im->res || !im->m || !im->img) {
                 fprintf(stderr, "rkt: %s: out of memory\n", verb);
+                rk_auth_free(auth);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
@@ -753,6 +761,12 @@ static int resolve_images(const char *verb, const struct rk_global *g, struct ru
                     .insecure_http = g->insecure & RK_INSECURE_HTTP,
                     .pull = a->pull,
                     .signature = a->o.manifest ? NULL : a->o.apps[i].signature,
+                    .auth = auth,
+                    .trust_keys_from_https = g->trust_keys_from_https,
+                    .insecure_pubkey = g->insecure & RK_INSECURE_PUBKEY,
+                    /* TOFU asks only where someone can answer */
+                    .review =
+                        isatty(STDIN_FILENO) && isatty(STDERR_FILENO) ? rk_cli_review_key : NULL,
                 };
                 rk_error err = RK_ERROR_INIT;
                 im->n++;
@@ -763,6 +777,7 @@ static int resolve_images(const char *verb, const struct rk_global *g, struct ru
                         r = rk_store_manifest(s, im->res[i].info.id, NULL, NULL, &im->m[i], &err);
                 if (r < 0) {
                         print_ref_error(verb, ref, &err);
+                        rk_auth_free(auth);
                         return r;
                 }
                 if (im->res[i].info.insecure)
@@ -770,6 +785,7 @@ static int resolve_images(const char *verb, const struct rk_global *g, struct ru
                                        im->res[i].info.name, im->res[i].info.insecure);
                 im->img[i] = (struct rk_pod_image){im->res[i].info.id, im->m[i]};
         }
+        rk_auth_free(auth);
         return 0;
 }
 

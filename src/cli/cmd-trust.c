@@ -12,14 +12,17 @@
 #include "audit/audit.h"
 #include "base/fileio.h"
 #include "base/json.h"
+#include "base/log.h"
 #include "cli/cli.h"
+#include "fetch/discover.h"
 #include "trust/trust.h"
 
 #define VERB "trust"
 
 void rk_help_trust(void)
 {
-        printf("Usage: rkt trust [--prefix=PREFIX | --root] [--skip-fingerprint-review] "
+        printf("Usage: rkt trust --prefix=PREFIX [--skip-fingerprint-review]\n"
+               "       rkt trust [--prefix=PREFIX | --root] [--skip-fingerprint-review] "
                "KEY_FILE...\n"
                "       rkt trust --list [--no-legend]\n"
                "       rkt trust --remove=FINGERPRINT [--prefix=PREFIX | --root]\n"
@@ -42,7 +45,11 @@ void rk_help_trust(void)
                "  --remove=FINGERPRINT        stop trusting a key at that prefix (or root);\n"
                "                              a vendor key is masked with an empty local file\n"
                "\n"
-               "Key files from URLs and key discovery are not supported yet.\n"
+               "Without KEY_FILE, the keys are discovered: the ac-discovery-pubkeys tags of\n"
+               "https://PREFIX?ac-discovery=1 (then each parent path) name them; each is\n"
+               "downloaded over https and shown for review. With --trust-keys-from-https an\n"
+               "https-served key is added without the prompt (audited). Plain http needs\n"
+               "--insecure-options=http.\n"
                "See rkt-trust(1).\n");
 }
 
@@ -146,6 +153,16 @@ static bool ask_yes(void)
         return yes;
 }
 
+int rk_cli_review_key(void *userdata, const char *prefix, const char *url,
+                      const struct rk_key_info *k)
+{
+        (void)userdata;
+        if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+                return 0;
+        show_key(url, prefix, k);
+        return ask_yes() ? 1 : 0;
+}
+
 static int read_key(const char *file, char **ret, size_t *ret_len, rk_error *err)
 {
         if (strstr(file, "://"))
@@ -181,25 +198,31 @@ static int audit_or_undo(const struct rk_trust_config *c, struct rk_audit *a, co
         return rk_err_prefix(err, r, "trust: change undone, the audit log could not be written");
 }
 
-static int add_one(const struct rk_global *g, const struct opts *o, struct rk_audit *a,
-                   const char *file, json_t *out, rk_error *err)
+/* How a key gets past the review: "prompt", "skip-fingerprint-review" or
+ * "trust-keys-from-https" (a discovered key served over verified https). */
+static int add_data(const struct rk_global *g, const struct opts *o, struct rk_audit *a,
+                    const char *file, const char *data, size_t len, bool from_https, json_t *out,
+                    rk_error *err)
 {
         struct rk_trust_config c = config_of(g);
-        _cleanup_free_ char *data = NULL;
-        size_t len = 0;
         struct rk_key_info k = {0}, stored = {0};
         struct rk_trust_snapshot snap = {0};
-        int r = read_key(file, &data, &len, err);
-        if (r >= 0 && (r = rk_key_inspect(data, len, &k, err)) < 0)
+        const char *how = o->skip_review ? "skip-fingerprint-review" : "prompt";
+        int r = rk_key_inspect(data, len, &k, err);
+        if (r < 0)
                 rk_err_prefix(err, r, "trust: '%s'", file);
-        /* The review shows the very bytes that are then added: the file is read once. */
-        if (r >= 0 && !o->skip_review) {
+        if (r >= 0 && !o->skip_review && from_https && g->trust_keys_from_https) {
+                how = "trust-keys-from-https";
+                show_key(file, o->prefix, &k);
+                rk_log_warning("trusting key %s from %s without review (--trust-keys-from-https)",
+                               k.fpr, file);
+        } else if (r >= 0 && !o->skip_review) {
                 if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
                         r = rk_err(err, -EPERM,
                                    "trust: cannot review key %s from '%s' without a terminal; "
                                    "check its fingerprint another way and rerun with "
-                                   "--skip-fingerprint-review",
-                                   k.fpr, file);
+                                   "--skip-fingerprint-review%s",
+                                   k.fpr, file, from_https ? " (or --trust-keys-from-https)" : "");
                 else {
                         show_key(file, o->prefix, &k);
                         if (!ask_yes())
@@ -218,6 +241,7 @@ static int add_one(const struct rk_global *g, const struct opts *o, struct rk_au
                 json_object_set_new(f, "fingerprint", json_string(k.fpr));
                 json_object_set_new(f, "source", json_string(file));
                 json_object_set_new(f, "path", json_string(stored.path));
+                json_object_set_new(f, "review", json_string(how));
                 r = audit_or_undo(&c, a, "trust-add", f, &snap, err);
                 if (r >= 0)
                         json_array_append(out, f);
@@ -236,6 +260,47 @@ static int add_one(const struct rk_global *g, const struct opts *o, struct rk_au
         return r;
 }
 
+static int add_one(const struct rk_global *g, const struct opts *o, struct rk_audit *a,
+                   const char *file, json_t *out, rk_error *err)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        /* The review shows the very bytes that are then added: the file is read once. */
+        int r = read_key(file, &data, &len, err);
+        return r < 0 ? r : add_data(g, o, a, file, data, len, false, out, err);
+}
+
+/* rkt trust --prefix P without keys: the keys published for P by meta discovery. */
+static int add_discovered(const struct rk_global *g, const struct opts *o, struct rk_audit *a,
+                          json_t *out, rk_error *err)
+{
+        struct rk_auth *auth = NULL;
+        int r = rk_auth_load(g->system_config, g->local_config, g->user_config, &auth, err);
+        if (r < 0)
+                return rk_err_prefix(err, r, "trust");
+        struct rk_discover_opts dop = {
+            .allow_http = g->insecure & RK_INSECURE_HTTP,
+            .insecure_tls = g->insecure & RK_INSECURE_TLS,
+            .auth = auth,
+        };
+        struct rk_discovered_key *keys = NULL;
+        size_t n = 0;
+        _cleanup_free_ char *page = NULL;
+        r = rk_discover_keys(o->prefix, &dop, &keys, &n, &page, err);
+        if (r < 0) {
+                rk_auth_free(auth);
+                return rk_err_prefix(err, r, "trust --prefix %s", o->prefix);
+        }
+        rk_log_debug("trust: %zu keys for %s from %s", n, o->prefix, page);
+        for (size_t i = 0; i < n && r >= 0; i++) {
+                bool https = !strncmp(keys[i].url, "https://", 8) && !dop.insecure_tls;
+                r = add_data(g, o, a, keys[i].url, keys[i].data, keys[i].len, https, out, err);
+        }
+        rk_discovered_keys_free(keys, n);
+        rk_auth_free(auth);
+        return r;
+}
+
 static void print_json(const struct rk_global *g, json_t *v)
 {
         char *s = json_dumps(v, g->format == RK_FORMAT_JSON ? JSON_COMPACT : JSON_INDENT(2));
@@ -245,6 +310,10 @@ static void print_json(const struct rk_global *g, json_t *v)
 
 static int cmd_add(const struct rk_global *g, const struct opts *o, int n, char **files)
 {
+        if (g->insecure & RK_INSECURE_HTTP)
+                rk_log_warning("plain HTTP key discovery is allowed (--insecure-options=http)");
+        if (g->insecure & RK_INSECURE_TLS)
+                rk_log_warning("TLS verification has been disabled (--insecure-options=tls)");
         rk_error err = RK_ERROR_INIT;
         struct rk_audit *a = NULL;
         /* Opened first: if the log cannot be written, nothing is changed. */
@@ -254,6 +323,8 @@ static int cmd_add(const struct rk_global *g, const struct opts *o, int n, char 
         }
         _cleanup_json_ json_t *out = json_array();
         int ret = RK_EXIT_OK;
+        if (n == 0 && add_discovered(g, o, a, out, &err) < 0)
+                ret = rk_fail(&err);
         for (int i = 0; i < n && ret == RK_EXIT_OK; i++)
                 if (add_one(g, o, a, files[i], out, &err) < 0)
                         ret = rk_fail(&err);
@@ -481,9 +552,12 @@ int rk_cmd_trust(const struct rk_global *g, int argc, char **argv)
                         return rk_usage_error(VERB, "--remove: %s", err.msg);
                 return cmd_remove(g, &o, fpr);
         }
-        if (nargs == 0)
-                return rk_usage_error(VERB, "expected at least one KEY_FILE (key discovery is not "
-                                            "supported yet)");
+        if (nargs == 0 && o.root)
+                return rk_usage_error(VERB, "--root needs an explicit KEY_FILE (no key discovery "
+                                            "for every image)");
+        if (nargs == 0 && !o.prefix)
+                return rk_usage_error(VERB, "expected --prefix=PREFIX (key discovery) or "
+                                            "KEY_FILE...");
         if ((r = check_scope(&o)))
                 return r;
         return cmd_add(g, &o, nargs, args);

@@ -138,7 +138,7 @@ no_store() {
 	trust --remove=D94627D0D5728376 --prefix=example.com
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == *"key IDs are not accepted"* ]]
-	trust --prefix=example.com
+	trust --root
 	[ "$status" -eq 2 ]
 	trust --list --prefix=example.com
 	[ "$status" -eq 2 ]

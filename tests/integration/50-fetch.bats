@@ -522,13 +522,13 @@ refuse_fixture() {
 	id=$("$RKT" "${G[@]}" --insecure-options=image fetch --full "$F/test.aci" 2>/dev/null)
 	before=$(snapshot)
 	for ref in "$id" "${id:0:20}" example.com/test example.com/test:1.0.0; do
-		fetch "$ref"
+		fetch --pull-policy=new "$ref"
 		refused "$ref" "example.com/test (${id:0:39}) was stored unverified"
 		contains "$stderr" "--insecure-options=image"
 	done
 	unchanged "$before"
 	# with the opt-in given again it is used, with the warning
-	rkt_run "${G[@]}" --insecure-options=image fetch example.com/test
+	rkt_run "${G[@]}" --insecure-options=image fetch --pull-policy=new example.com/test
 	[ "$status" -eq 0 ]
 	[ "$output" = "${id:0:39}" ]
 	contains "$stderr" "warning:"
@@ -537,7 +537,7 @@ refuse_fixture() {
 	fetch --signature="$IMG/test.aci.good-rsa.asc" "$F/test.aci"
 	[ "$status" -eq 0 ]
 	admitted "$id" "$RSA" example.com/test
-	fetch example.com/test
+	fetch --pull-policy=new example.com/test
 	[ "$status" -eq 0 ]
 	[ "$output" = "${id:0:39}" ]
 }
@@ -549,11 +549,12 @@ refuse_fixture() {
 	fetch "$id"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$id" ]
-	fetch example.com/test
+	# by name, the store is used under --pull-policy=new (update asks the server)
+	fetch --pull-policy=new example.com/test
 	[ "$status" -eq 0 ]
 	[ "$output" = "$id" ]
 	[ -z "$(echo "$stderr" | grep warning)" ]
-	fetch example.com/nothing
+	fetch --pull-policy=never example.com/nothing
 	refused example.com/nothing "not in the store"
 }
 

@@ -9,7 +9,10 @@ Serves --root. Behaviour per path comes from --config (JSON object keyed by URL 
    "/a.aci": {"auth": "Bearer t0ken"},              401 unless Authorization matches
    "/s.aci": {"delay": 5, "delay_after": 100},      send 100 bytes (default half), wait 5 s (logged first)
    "/h.html": {"content_type": "text/html"}}
-Every request is appended to --log as one JSON line: method, path, headers, status.
+Every request is appended to --log as one JSON line: method, host, path, headers, status.
+--vhosts: name-based virtual hosts for discovery tests: a request for https://H/P is served
+from --root/H/P and configured by the key "/H/P" (the Host header without its port); a
+directory is served as its index.html (the page of https://H?ac-discovery=1).
 ETag is the SHA-256 of the file; If-None-Match gives 304; Range: bytes=N- gives 206.
 Binds 127.0.0.1 only; writes the chosen port to --port-file. Stops after --lifetime seconds.
 """
@@ -37,7 +40,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def record(self, status):
         with LOCK, open(ARGS.log, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
+            f.write(json.dumps({"method": self.command, "host": self.host(), "path": self.path,
                                 "headers": dict(self.headers), "status": status}) + "\n")
 
     def send(self, status, body=b"", headers=None):
@@ -50,6 +53,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.record(status)
 
+    def host(self):
+        h = self.headers.get("Host") or ""
+        return h.rsplit(":", 1)[0] if not h.startswith("[") else h
+
     def times_left(self, path, cfg):
         with LOCK:
             n = COUNTS.get(path, 0)
@@ -61,7 +68,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?", 1)[0]
-        cfg = CONFIG.get(self.path, CONFIG.get(path, {}))
+        full = self.path
+        if ARGS.vhosts:
+            host = self.host()
+            if not host or "/" in host or host.startswith("."):
+                return self.send(400, b"bad host")
+            path = "/" + host + path
+            full = "/" + host + self.path
+        cfg = CONFIG.get(full, CONFIG.get(path, {}))
         if "auth" in cfg and self.headers.get("Authorization") != cfg["auth"]:
             return self.send(401, b"unauthorized", {"WWW-Authenticate": "Bearer"})
         if "redirect" in cfg:
@@ -69,6 +83,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if cfg.get("status") and self.times_left(path + "#status", cfg):
             return self.send(cfg["status"], b"")
         fs = os.path.normpath(os.path.join(ARGS.root, path.lstrip("/")))
+        if ARGS.vhosts and os.path.isdir(fs):
+            fs = os.path.join(fs, "index.html")
         if not fs.startswith(os.path.abspath(ARGS.root)) or not os.path.isfile(fs):
             return self.send(404, b"not found")
         with open(fs, "rb") as f:
@@ -135,6 +151,7 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file", required=True)
     p.add_argument("--lifetime", type=int, default=600)
+    p.add_argument("--vhosts", action="store_true")
     ARGS = p.parse_args()
     ARGS.root = os.path.abspath(ARGS.root)
     if ARGS.config:

@@ -100,8 +100,7 @@ static int only_keys(const json_t *o, const char *const *allowed, const char *fi
 {
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)o, k, v)
-        {
+        json_object_foreach ((json_t *)o, k, v) {
                 bool ok = false;
                 for (size_t i = 0; allowed[i]; i++)
                         ok = ok || !strcmp(k, allowed[i]);
@@ -193,8 +192,10 @@ static int add_entry(struct rk_auth *a, const char *domain, const char *header, 
                 return rk_err(err, -ENOMEM, "out of memory");
         a->v = nv;
         struct rk_auth_entry *e = &a->v[a->n];
-        *e = (struct rk_auth_entry){
-            .domain = strdup(domain), .header = strdup(header), .level = level, .file = strdup(file)};
+        *e = (struct rk_auth_entry){.domain = strdup(domain),
+                                    .header = strdup(header),
+                                    .level = level,
+                                    .file = strdup(file)};
         if (!e->domain || !e->header || !e->file) {
                 free(e->domain);
                 wipe_free(e->header);
@@ -263,8 +264,8 @@ static int load_file(struct rk_auth *a, int dfd, const char *dir, const char *na
         if (strcmp(kind, "auth") != 0)
                 return rk_err(err, -EBADMSG, "auth config '%s': rktKind %s is not auth", path,
                               RK_QUOTE(kind));
-        static const char *const keys[] = {"rktKind", "rktVersion", "domains", "type",
-                                           "credentials", NULL};
+        static const char *const keys[] = {"rktKind", "rktVersion",  "domains",
+                                           "type",    "credentials", NULL};
         if ((r = only_keys(o, keys, path, err)) < 0)
                 return r;
         json_t *domains = NULL;
@@ -277,8 +278,7 @@ static int load_file(struct rk_auth *a, int dfd, const char *dir, const char *na
                 return r;
         size_t i;
         json_t *d;
-        json_array_foreach(domains, i, d)
-        {
+        json_array_foreach (domains, i, d) {
                 const char *ds = json_string_value(d);
                 if (!ds || !domain_ok(ds)) {
                         r = rk_err(err, -EBADMSG,

@@ -71,7 +71,8 @@ static int level(const char *url, const struct rk_discover_opts *o, level_fn fn,
                 /* the message names the URL already; keep only the reason */
                 const char *m = e.msg;
                 size_t ul = strlen(url);
-                if (!strncmp(m, "'", 1) && !strncmp(m + 1, url, ul) && !strncmp(m + 1 + ul, "': ", 3))
+                if (!strncmp(m, "'", 1) && !strncmp(m + 1, url, ul) &&
+                    !strncmp(m + 1 + ul, "': ", 3))
                         m += ul + 4;
                 note(t, url, "%s", m);
                 return 0;
@@ -276,8 +277,7 @@ void rk_discovered_keys_free(struct rk_discovered_key *v, size_t n)
 }
 
 int rk_discover_keys(const char *prefix, const struct rk_discover_opts *o,
-                     struct rk_discovered_key **ret, size_t *ret_n, char **ret_page,
-                     rk_error *err)
+                     struct rk_discovered_key **ret, size_t *ret_n, char **ret_page, rk_error *err)
 {
         char **urls = NULL;
         size_t n = 0, got = 0;

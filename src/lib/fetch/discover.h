@@ -75,5 +75,4 @@ void rk_discovered_keys_free(struct rk_discovered_key *v, size_t n);
  * cannot be downloaded or is not exactly one public key is skipped with a warning; -ENOENT if
  * none is left (the message says why). */
 int rk_discover_keys(const char *prefix, const struct rk_discover_opts *o,
-                     struct rk_discovered_key **ret, size_t *ret_n, char **ret_page,
-                     rk_error *err);
+                     struct rk_discovered_key **ret, size_t *ret_n, char **ret_page, rk_error *err);

@@ -63,7 +63,7 @@ struct fetch {
         const char *sigwhere; /* where the signature was looked for (for the message) */
         char blob[RK_SHA512_HEX_LEN + 1];
         const struct rk_app_string *app; /* a fetch by name: what was asked for */
-        const char *url;                 /* the endpoint tried (fetch by name) */
+        char *url;                       /* the endpoint tried (fetch by name) */
         char *page;                      /* the discovery page the endpoints came from */
         bool audited;                    /* the refusal is on the record already */
 };
@@ -116,7 +116,7 @@ static void audit_decision(struct fetch *f, const char *decision, const char *id
                                                                      : "http"));
         if (f->policy && f->decision.rule)
                 json_object_set_new(o, "rule", json_string(f->decision.rule));
-        if (f->url && f->url != f->ref)
+        if (f->url)
                 json_object_set_new(o, "url", json_string(f->url));
         if (f->page)
                 json_object_set_new(o, "discovery", json_string(f->page));
@@ -701,7 +701,7 @@ static void maybe_tofu(struct fetch *f)
                 else if (o->review && o->review(o->review_userdata, name, k->url, &k->info) > 0)
                         how = "prompt";
                 if (!how) {
-                        rk_log_info("%s: key %s from %s not trusted", name, k->info.fpr, k->url);
+                        rk_log_debug("%s: key %s from %s not trusted", name, k->info.fpr, k->url);
                         continue;
                 }
                 struct rk_trust_snapshot snap = {0};
@@ -742,7 +742,9 @@ static int fetch_endpoints(struct fetch *f, const struct rk_endpoints *eps,
         int r = -ENOENT;
         for (size_t i = 0; i < eps->n; i++) {
                 attempt_reset(f);
-                f->url = eps->v[i].aci;
+                free(f->url);
+                if (!(f->url = strdup(eps->v[i].aci)))
+                        return rk_err(err, -ENOMEM, "out of memory");
                 rk_err_clear(&e);
                 rk_log_debug("%s: trying endpoint %s", f->ref, f->url);
                 r = fetch_url(f, eps->v[i].aci, eps->v[i].asc, ret, &e);
@@ -801,7 +803,7 @@ static int fetch_name(struct fetch *f, struct rk_fetch_result *ret, rk_error *er
         struct rk_discover_opts dop = {.allow_http = f->o->insecure_http,
                                        .insecure_tls = f->o->insecure_tls,
                                        .auth = f->o->auth};
-        rk_log_info("%s: searching for the image by appc discovery", f->ref);
+        rk_log_debug("%s: searching for the image by appc discovery", f->ref);
         r = rk_discover_endpoints(&app, &dop, &eps, &f->page, err);
         if (r < 0)
                 goto out;
@@ -924,6 +926,7 @@ static int fetch_depth(struct rk_store *s, const char *ref, const struct rk_fetc
         free(f.sig);
         free(f.prefix);
         free(f.page);
+        free(f.url);
         rk_verify_result_clear(&f.vr);
         rk_policy_free(f.policy);
         if (r >= 0 && !o->no_deps)
