@@ -26,6 +26,8 @@ static struct {
         const char *(*easy_strerror)(CURLcode);
         struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
         void (*slist_free_all)(struct curl_slist *);
+        curl_version_info_data *(*version_info)(CURLversion);
+        unsigned version; /* LIBCURL_VERSION_NUM of the library loaded */
         char error[256];
 } api;
 
@@ -74,7 +76,10 @@ static void curl_init(void)
         SYM(easy_strerror, "curl_easy_strerror")
         SYM(slist_append, "curl_slist_append")
         SYM(slist_free_all, "curl_slist_free_all")
+        SYM(version_info, "curl_version_info")
 #undef SYM
+        curl_version_info_data *v = api.version_info(CURLVERSION_NOW);
+        api.version = v ? v->version_num : 0;
         if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 snprintf(api.error, sizeof(api.error), "libcurl failed to initialise");
 }
@@ -228,7 +233,17 @@ static int perform(const char *url, struct sink *s, rk_error *err)
                 hdrs = curl_slist_append(hdrs, h);
         }
         if (o->auth && *o->auth) {
-                snprintf(h, sizeof(h), "Authorization: %s", o->auth);
+                /* libcurl keeps a custom Authorization header on its first host since 7.58
+                 * (CVE-2018-1000007) and on its first scheme and port since 7.83
+                 * (CVE-2022-27776); an older one would send it on across a redirect. */
+                if (api.version < 0x075300)
+                        return rk_err(err, -EPROTONOSUPPORT,
+                                      "'%s': libcurl %u.%u.%u is too old to keep credentials on "
+                                      "their host across redirects (7.83 or later needed)",
+                                      url, api.version >> 16, (api.version >> 8) & 0xff,
+                                      api.version & 0xff);
+                if (snprintf(h, sizeof(h), "Authorization: %s", o->auth) >= (int)sizeof(h))
+                        return rk_err(err, -EINVAL, "'%s': credentials too long", url);
                 hdrs = curl_slist_append(hdrs, h);
         }
         const char *protos = o->allow_http ? "https,http" : "https";
