@@ -66,7 +66,7 @@ static void help_flags(void)
                "  --private-users          run the pod in its own user namespace (a host id range\n"
                "                           of its own, nested user namespaces blocked)\n"
                "  --readonly-rootfs        every app's root is read-only\n"
-               "  --pull-policy=new|never  new (default): fetch IMAGE unless stored\n"
+               "  --pull-policy=new|never  new (default): fetch (discover) IMAGE unless stored\n"
                "  --no-new-privileges=false  let apps gain privileges through execve\n"
                "  --pids-limit=N|max       pids.max of each app's cgroup (default 2048)\n"
                "\n"
@@ -83,9 +83,11 @@ static void help_flags(void)
                "  --cpu-shares=N  --oom-score-adj=N   relative CPU weight, OOM killer bias\n"
                "  -- ARGS ---               arguments appended to the app's exec\n"
                "\n"
-               "IMAGE is an image ID (or unique prefix), a name in the store, a file, or an\n"
-               "https:// URL; files and URLs are fetched and verified as by 'rkt fetch'. An\n"
-               "image stored unverified needs --insecure-options=image again.\n");
+               "IMAGE is usually a name (example.com/app:1.0[,label=value...]): the stored\n"
+               "image, else found by appc meta discovery (after 'rkt trust --prefix NAME');\n"
+               "or an image ID (or unique prefix), a file, or an https:// URL. Names, files\n"
+               "and URLs are fetched and verified as by 'rkt fetch'. An image stored\n"
+               "unverified needs --insecure-options=image again.\n");
 }
 
 void rk_help_run(void)
