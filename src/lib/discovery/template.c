@@ -172,8 +172,7 @@ static int render(const char *tpl, const struct rk_app_string *app, const char *
                         continue;
                 }
                 const char *close = strchr(p + 1, '}');
-                const char *open = strchr(p + 1, '{');
-                if (!close || (open && open < close))
+                if (!close || memchr(p + 1, '{', (size_t)(close - p - 1)))
                         return rk_err(err, -EBADMSG, "template %s: unbalanced '{'", RK_QUOTE(tpl));
                 char key[RK_ACI_NAME_MAX + 1];
                 size_t kn = (size_t)(close - p - 1);
