@@ -53,7 +53,10 @@ struct rk_meta_list {
 /* Every <meta name="ac-discovery" content="PREFIX TEMPLATE"> and
  * <meta name="ac-discovery-pubkeys" content="PREFIX URL"> of an HTML page, in page order.
  * Attribute order, quoting ('"', '\'', none) and case of tag and attribute names are free;
- * entities in attribute values are decoded (&amp; &lt; &gt; &quot; &#39; and numeric ones).
+ * entities in content values are decoded (&amp; &lt; &gt; &quot; &apos; and numeric ones; a
+ * decoded control character drops the tag); the name is compared trimmed and
+ * case-insensitively. Comments and <script>/<style> bodies hide tags. Content must be exactly
+ * two whitespace-separated fields (else the tag is skipped).
  * No recursion; linear in len; a page over RK_DISCOVERY_PAGE_MAX is -EFBIG. Tags beyond
  * RK_DISCOVERY_TAGS_MAX per kind are counted in skipped. */
 int rk_meta_parse(const char *html, size_t len, struct rk_meta_list *ret, rk_error *err);
@@ -66,7 +69,8 @@ bool rk_discovery_prefix_match(const char *prefix, const char *name);
 /* The URLs tried for a name, in order: the name itself, then each parent path
  * ("example.com/a/b" -> "https://example.com/a/b?ac-discovery=1", ".../a?...", "https://
  * example.com?ac-discovery=1"). http: scheme http:// instead (--insecure-options=http).
- * Returns the count (at most 32); *ret is a NULL-terminated malloc'd array. */
+ * Returns the count (at most 32: a name of more components is -EINVAL); *ret is a
+ * NULL-terminated malloc'd array. */
 int rk_discovery_urls(const char *name, bool http, char ***ret, rk_error *err);
 
 /* Render one template for app and ext ("aci" or "aci.asc"): {name}, {version} ("latest" when

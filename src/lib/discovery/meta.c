@@ -64,7 +64,8 @@ static void append_utf8(char *out, size_t *o, unsigned long cp)
 
 /* Decode &amp; &lt; &gt; &quot; &apos; &#N; &#xH; into out (at least n + 1 bytes: no entity
  * decodes longer than it is written). Unknown or unterminated entities stay as they are. A
- * decoded NUL, control character, surrogate or out-of-range code point makes the value bad
+ * NUL, a control character other than HTML whitespace (which separates the content's
+ * fields), a surrogate or an out-of-range code point, literal or decoded, makes the value bad
  * (-EBADMSG): nothing downstream wants one and a NUL would cut the string. */
 static int decode(const char *p, size_t n, char *out)
 {
@@ -77,7 +78,7 @@ static int decode(const char *p, size_t n, char *out)
         for (size_t i = 0; i < n;) {
                 unsigned char c = (unsigned char)p[i];
                 if (c != '&') {
-                        if (c < 0x20 || c == 0x7f)
+                        if ((c < 0x20 && !is_space(c)) || c == 0x7f)
                                 return -EBADMSG;
                         out[o++] = (char)c;
                         i++;
@@ -110,8 +111,8 @@ static int decode(const char *p, size_t n, char *out)
                                 cp = cp * (hex ? 16 : 10) + (unsigned long)v;
                         }
                         if (digits > 0 && j < n && p[j] == ';') {
-                                if (cp < 0x20 || cp == 0x7f || (cp >= 0xd800 && cp <= 0xdfff) ||
-                                    cp > 0x10ffff)
+                                if ((cp < 0x20 && !is_space((unsigned char)cp)) || cp == 0x7f ||
+                                    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
                                         return -EBADMSG;
                                 append_utf8(out, &o, cp);
                                 i = j + 1;

@@ -137,7 +137,7 @@ static const char *lookup(const char *key, const struct rk_app_string *app, cons
  *   escape, or leave a '{' behind. '/' stays ({name} holds it by design); a value "../x" only
  *   moves within the template's host.
  *
- * A placeholder before "://" is refused like one in the authority. */
+ * The scheme is the template's own (checked before rendering), never a value's. */
 static int render(const char *tpl, const struct rk_app_string *app, const char *ext,
                   bool allow_http, char **ret, unsigned *ret_labels, rk_error *err)
 {
@@ -150,6 +150,14 @@ static int render(const char *tpl, const struct rk_app_string *app, const char *
         if (tlen > RK_URL_MAX)
                 return rk_err(err, -EBADMSG, "template %s is longer than %d characters",
                               RK_QUOTE(tpl), RK_URL_MAX);
+        bool https = strncasecmp(tpl, "https://", 8) == 0;
+        if (!https && !(allow_http && strncasecmp(tpl, "http://", 7) == 0)) {
+                rk_err(err, -EINVAL, "template %s: not an https:// URL%s", RK_QUOTE(tpl),
+                       strncasecmp(tpl, "http://", 7) == 0
+                           ? " (http:// needs --insecure-options=http)"
+                           : "");
+                return 0;
+        }
         /* where the authority of the template ends: the first '/', '?', '#' after "://" */
         const char *sep = strstr(tpl, "://");
         const char *auth_end = sep ? sep + 3 + strcspn(sep + 3, "/?#") : tpl + tlen;
@@ -164,8 +172,7 @@ static int render(const char *tpl, const struct rk_app_string *app, const char *
                         continue;
                 }
                 const char *close = strchr(p + 1, '}');
-                const char *open = strchr(p + 1, '{');
-                if (!close || (open && open < close))
+                if (!close || memchr(p + 1, '{', (size_t)(close - p - 1)))
                         return rk_err(err, -EBADMSG, "template %s: unbalanced '{'", RK_QUOTE(tpl));
                 char key[RK_ACI_NAME_MAX + 1];
                 size_t kn = (size_t)(close - p - 1);
