@@ -241,11 +241,23 @@ static int load_file(struct rk_auth *a, int dfd, const char *dir, const char *na
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
         r = rk_read_fd_capped(fd, path, RK_AUTH_FILE_MAX, &buf, &len, err);
-        _cleanup_json_ json_t *o = NULL;
         if (r >= 0)
-                r = rk_json_parse(path, buf, len, RK_AUTH_FILE_MAX, &o, err);
+                r = rk_auth_parse(a, path, buf, len, level, err);
         if (buf)
                 explicit_bzero(buf, len);
+        return r;
+}
+
+struct rk_auth *rk_auth_new(void)
+{
+        return calloc(1, sizeof(struct rk_auth));
+}
+
+int rk_auth_parse(struct rk_auth *a, const char *path, const char *buf, size_t len, int level,
+                  rk_error *err)
+{
+        _cleanup_json_ json_t *o = NULL;
+        int r = rk_json_parse(path, buf, len, RK_AUTH_FILE_MAX, &o, err);
         if (r < 0)
                 return r;
         if (!json_is_object(o))
@@ -334,7 +346,7 @@ static int load_dir(struct rk_auth *a, const char *config, int level, rk_error *
 int rk_auth_load(const char *system_config, const char *local_config, const char *user_config,
                  struct rk_auth **ret, rk_error *err)
 {
-        struct rk_auth *a = calloc(1, sizeof(*a));
+        struct rk_auth *a = rk_auth_new();
         if (!a)
                 return rk_err(err, -ENOMEM, "out of memory");
         int r = load_dir(a, system_config, 0, err);

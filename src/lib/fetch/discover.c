@@ -236,6 +236,11 @@ static int key_level(void *ud, const struct rk_meta_list *tags, char *why, size_
                         rk_log_debug("discovery: pubkeys tag '%s %s' skipped: prefix does not "
                                      "cover '%s'",
                                      m->prefix, m->value, w->name);
+                else if (strncmp(m->value, "https://", 8) != 0 &&
+                         !(w->allow_http && !strncmp(m->value, "http://", 7)))
+                        rk_log_debug("discovery: pubkeys tag '%s %s' skipped: not an https URL "
+                                     "(http needs --insecure-options=http)",
+                                     m->prefix, m->value);
         }
         int r = rk_pubkeys_from_meta(tags, w->name, w->allow_http, &w->keys, &w->n, err);
         if (r < 0)

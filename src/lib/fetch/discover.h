@@ -38,6 +38,12 @@ struct rk_auth *rk_auth_free(struct rk_auth *a);
 /* The Authorization header value ("Basic ...", "Bearer ...") for url's host, or NULL. http.c
  * sends it to that host only: never across a redirect to another host, port or scheme. */
 const char *rk_auth_header(const struct rk_auth *a, const char *url);
+/* One auth.d document (path names it in errors) added to a (from rk_auth_new) at precedence
+ * level 0 (system), 1 (local) or 2 (user): the loader's parser, exposed for the fuzzer. The
+ * file checks are the loader's. */
+struct rk_auth *rk_auth_new(void);
+int rk_auth_parse(struct rk_auth *a, const char *path, const char *buf, size_t len, int level,
+                  rk_error *err);
 /* Number of configured domains (for the tests and --debug). */
 size_t rk_auth_count(const struct rk_auth *a);
 

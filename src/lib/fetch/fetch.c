@@ -850,7 +850,7 @@ static int fetch_deps(struct rk_store *s, const struct rk_image_info *img,
                 return r;
         struct rk_fetch_opts dopt = *o;
         dopt.signature = NULL;
-        dopt.pull = RK_PULL_NEW;
+        dopt.pull = o->pull == RK_PULL_NEVER ? RK_PULL_NEVER : RK_PULL_NEW;
         for (size_t i = 0; r >= 0 && i < m->n_dependencies; i++) {
                 const struct rk_dependency *d = &m->dependencies[i];
                 struct rk_image_info have = {0};
