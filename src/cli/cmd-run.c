@@ -1007,6 +1007,10 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         if (g->insecure & RK_INSECURE_IMAGE)
                 rk_log_warning("image signature verification has been disabled "
                                "(--insecure-options=image)");
+        if (g->insecure & RK_INSECURE_TLS)
+                rk_log_warning("TLS verification has been disabled (--insecure-options=tls)");
+        if (g->insecure & RK_INSECURE_HTTP)
+                rk_log_warning("plain HTTP downloads are allowed (--insecure-options=http)");
         a.o.insecure_capabilities = g->insecure & RK_INSECURE_CAPABILITIES;
         a.o.insecure_seccomp = g->insecure & RK_INSECURE_SECCOMP;
         a.o.insecure_landlock = g->insecure & RK_INSECURE_LANDLOCK;

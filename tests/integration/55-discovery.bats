@@ -109,7 +109,8 @@ setup_file() {
  "/example.test/aci/example.test/authed-1.0-$v.asc": {"auth": "Basic dXNlcjpzM2NyZXQ="},
  "/example.test/aci/example.test/authed-1.0-$v": {"auth": "Basic dXNlcjpzM2NyZXQ=",
    "redirect": "https://other.test/aci/example.test/authed-1.0-$v"},
- "/other.test/r/other.test/redir-1.0-$v": {"redirect": "http://other.test/aci/other.test/redir-1.0-$v"}}
+ "/other.test/r/other.test/redir-1.0-$v": {"redirect": "http://other.test/aci/other.test/redir-1.0-$v"},
+ "/other.test/pageredir": {"redirect": "http://other.test/plain?ac-discovery=1"}}
 JSON
 }
 
@@ -377,6 +378,11 @@ trust_file() { # PREFIX KEY
 	[ "$(requests '.path | startswith("/aci/")')" -eq 0 ]
 	rkt_ns fetch other.test/redir:1.0
 	refused fetch other.test/redir:1.0 "redirected to a protocol that is not allowed"
+	# a discovery page redirecting to http is not followed either
+	rkt_ns fetch other.test/pageredir:1.0
+	refused fetch other.test/pageredir:1.0 "no image endpoints found"
+	contains "$stderr" "https://other.test/pageredir?ac-discovery=1 (redirected to a protocol that is not allowed"
+	[ "$(requests '.tls == false')" -eq 0 ]
 	[ "$(image_count)" -eq 0 ]
 	# with the opt-in both work (loudly)
 	rkt_ns --insecure-options=http fetch other.test/plain:1.0
@@ -384,6 +390,7 @@ trust_file() { # PREFIX KEY
 	contains "$stderr" "warning:"
 	rkt_ns --insecure-options=http fetch other.test/redir:1.0
 	[ "$status" -eq 0 ] || fail_with "$stderr"
+	[ "$(requests '.tls == false and .host == "other.test"')" -eq 3 ]
 	grep '"event":"fetch"' "$D/audit/audit.log" | grep '"decision":"accepted"' |
 		grep -q '"insecureTransport":"http"'
 }

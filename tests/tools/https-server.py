@@ -9,7 +9,7 @@ Serves --root. Behaviour per path comes from --config (JSON object keyed by URL 
    "/a.aci": {"auth": "Bearer t0ken"},              401 unless Authorization matches
    "/s.aci": {"delay": 5, "delay_after": 100},      send 100 bytes (default half), wait 5 s (logged first)
    "/h.html": {"content_type": "text/html"}}
-Every request is appended to --log as one JSON line: method, host, path, headers, status.
+Every request is appended to --log as one JSON line: method, tls, host, path, headers, status.
 --vhosts: name-based virtual hosts for discovery tests: a request for https://H/P is served
 from --root/H/P and configured by the key "/H/P" (the Host header without its port); a
 directory is served as its index.html (the page of https://H?ac-discovery=1).
@@ -40,7 +40,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def record(self, status):
         with LOCK, open(ARGS.log, "a") as f:
-            f.write(json.dumps({"method": self.command, "host": self.host(), "path": self.path,
+            f.write(json.dumps({"method": self.command, "tls": bool(ARGS.cert),
+                                "host": self.host(), "path": self.path,
                                 "headers": dict(self.headers), "status": status}) + "\n")
 
     def send(self, status, body=b"", headers=None):
