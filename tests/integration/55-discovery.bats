@@ -334,6 +334,19 @@ trust_file() { # PREFIX KEY
 	refused fetch example.test/tool:1.0 "not trusted for 'example.test/tool'"
 	[ ! -e "$L/trustedkeys/prefix.d/example.test/tool" ]
 	[ "$(find "$L/trustedkeys" -type f | wc -l)" -eq 1 ]
+	# on a terminal, the review prompt: "no" trusts nothing, "yes" trusts it for the name
+	command -v script >/dev/null || skip "no script(1)"
+	rm -rf "$L/trustedkeys" "$D"
+	local cmd
+	printf -v cmd '%q ' nsenter -t "$NS" -n -m -- "$RKT" "${G[@]}" fetch example.test/tool:1.0
+	run bash -c "printf 'no\n' | script -qec \"\$1\" /dev/null" _ "$cmd"
+	[ "$status" -eq 1 ]
+	contains "$output" 'Key: "https://example.test/keys/rsa.asc"'
+	[ ! -e "$L/trustedkeys/prefix.d/example.test/tool/$RSA" ]
+	run bash -c "printf 'yes\n' | script -qec \"\$1\" /dev/null" _ "$cmd"
+	[ "$status" -eq 0 ]
+	[ -f "$L/trustedkeys/prefix.d/example.test/tool/$RSA" ]
+	grep '"event":"trust-add"' "$D/audit/audit.log" | grep -q '"review":"prompt"'
 }
 
 @test "trust --prefix without a key: the review prompt on a terminal" {
