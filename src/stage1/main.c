@@ -191,6 +191,9 @@ static void pod_close(struct s1_pod *pod)
         pod->started_fd = safe_close(pod->started_fd);
         pod->log_fd = safe_close(pod->log_fd);
         pod->mounts_fd = safe_close(pod->mounts_fd);
+        s1_cgroup_close(pod);
+        free(pod->cg);
+        pod->cg = NULL;
 }
 
 static int cmd_run(char **argv, struct s1_pod *pod)
