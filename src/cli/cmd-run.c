@@ -49,6 +49,10 @@ static void help_flags(void)
                "                           namespace with only a loopback interface; host:\n"
                "                           the host's network (no bridged default network yet)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
+               "  --dns=IP[,IP]|host|none  /etc/resolv.conf: these name servers (at most 3),\n"
+               "                           the host's file, or the image's own (none)\n"
+               "  --dns-search=DOMAIN[,..] --dns-opt=OPT[,..]  search domains and options\n"
+               "  --hosts-entry=IP=NAME[,..]|host  /etc/hosts lines, or the host's file\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
                "                           a volume; a host source must not be, or pass\n"
@@ -322,6 +326,10 @@ struct flag {
 static const struct flag flags[] = {
     {"net", POD, false},
     {"hostname", POD, false},
+    {"dns", POD, false},
+    {"dns-search", POD, false},
+    {"dns-opt", POD, false},
+    {"hosts-entry", POD, false},
     {"volume", POD, false},
     {"set-env", POD, false},
     {"set-env-file", POD, false},
@@ -426,6 +434,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 return dup_opt(&o->net, v ? v : "default");
         if (!strcmp(name, "hostname"))
                 return dup_opt(&o->hostname, v);
+        if (!strncmp(name, "dns", 3) || !strcmp(name, "hosts-entry"))
+                return rk_dns_opts_add(&o->dns, name, v, err);
         if (!strcmp(name, "volume"))
                 return add_volume(o, v, err);
         if (!strcmp(name, "mount"))
