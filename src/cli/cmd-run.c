@@ -30,6 +30,7 @@
 #include "pod/caps.h"
 #include "pod/cgroup.h"
 #include "pod/pod.h"
+#include "mds/client.h"
 #include "pod/seccomp.h"
 
 #define EXIT_RUNTIME   125
@@ -53,6 +54,8 @@ static void help_flags(void)
                "                           the host's file, or the image's own (none)\n"
                "  --dns-search=DOMAIN[,..] --dns-opt=OPT[,..]  search domains and options\n"
                "  --hosts-entry=IP=NAME[,..]|host  /etc/hosts lines, or the host's file\n"
+               "  --mds-register           register the pod with 'rkt metadata-service' (run\n"
+               "                           only; --net=host) and set AC_METADATA_URL\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
                "                           a volume; a host source must not be, or pass\n"
@@ -308,6 +311,7 @@ struct run_args {
         const char *env_file;
         enum rk_pull_policy pull;
         bool quiet;
+        bool mds_register; /* --mds-register (src/lib/mds/client.h) */
 };
 
 static void run_args_clear(struct run_args *a)
@@ -330,6 +334,7 @@ static const struct flag flags[] = {
     {"dns-search", POD, false},
     {"dns-opt", POD, false},
     {"hosts-entry", POD, false},
+    {"mds-register", POD, true},
     {"volume", POD, false},
     {"set-env", POD, false},
     {"set-env-file", POD, false},
@@ -475,6 +480,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 o->private_users = b;
         else if (!strcmp(name, "quiet"))
                 a->quiet = b;
+        else if (!strcmp(name, "mds-register"))
+                a->mds_register = b;
         else if (!strcmp(name, "readonly-rootfs"))
                 o->readonly_rootfs = b;
         else if (!strcmp(name, "no-new-privileges"))
@@ -702,6 +709,12 @@ static int check_args(const char *verb, struct run_args *a)
                                 a->env_file || o->inherit_env))
                 return rk_usage_error(verb, "--pod-manifest cannot be combined with IMAGE "
                                             "arguments, --volume, --mount or environment flags");
+        if (a->mds_register && strcmp(verb, "run") != 0)
+                return rk_usage_error(verb, "--mds-register: only with rkt run");
+        if (a->mds_register && (!o->net || strcmp(o->net, "host") != 0))
+                return rk_usage_error(verb, "--mds-register needs --net=host for now (pods with "
+                                            "their own network namespace cannot reach the "
+                                            "metadata service yet)");
         if (!a->pod_manifest && o->n_apps == 0)
                 return rk_usage_error(verb, "expected at least one IMAGE");
         if (o->interactive && o->n_apps > 1)
@@ -918,6 +931,9 @@ static int run_pod(const struct rk_global *g, enum mode mode, struct run_args *a
                 printf("%s\n", pod->uuid);
                 goto out;
         }
+        if (a->mds_register &&
+            (r = rk_mds_register_pod(pod, s, a->o.net ? a->o.net : "none", &err)) < 0)
+                goto out;
         s = rk_store_close(s); /* nothing of the store reaches stage1 */
         r = exec_stage1(stage1fd, pod, g, &err);
 out:

@@ -132,20 +132,20 @@ static int add_one(struct rk_dns_opts *o, const char *flag, const char *item, rk
         if (!strcmp(flag, "dns")) {
                 if (!strcmp(item, "host") || !strcmp(item, "none")) {
                         if (o->mode != RK_DNS_UNSET || o->n_servers)
-                                return rk_err(err, -EINVAL,
-                                              "--dns=%s must be the only --dns value", item);
+                                return rk_err(err, -EINVAL, "--dns=%s must be the only --dns value",
+                                              item);
                         o->mode = item[0] == 'h' ? RK_DNS_HOST : RK_DNS_NONE;
                         return 0;
                 }
                 if (!rk_ip_valid(item))
-                        return rk_err(err, -EINVAL,
-                                      "--dns '%s': not an IP address (or host, none)", item);
+                        return rk_err(err, -EINVAL, "--dns '%s': not an IP address (or host, none)",
+                                      item);
                 if (o->mode == RK_DNS_HOST || o->mode == RK_DNS_NONE)
                         return rk_err(err, -EINVAL, "--dns=%s must be the only --dns value",
                                       o->mode == RK_DNS_HOST ? "host" : "none");
                 o->mode = RK_DNS_SERVERS;
-                return push(o->servers, &o->n_servers, RK_DNS_MAX_SERVERS, item, strlen(item),
-                            flag, err);
+                return push(o->servers, &o->n_servers, RK_DNS_MAX_SERVERS, item, strlen(item), flag,
+                            err);
         }
         if (!strcmp(flag, "dns-search")) {
                 if (!rk_dns_name_valid(item))
@@ -159,8 +159,8 @@ static int add_one(struct rk_dns_opts *o, const char *flag, const char *item, rk
                         return rk_err(err, -EINVAL,
                                       "--dns-opt '%s': not a resolver option (name or name:N)",
                                       item);
-                return push(o->options, &o->n_options, RK_DNS_MAX_OPTIONS, item, strlen(item),
-                            flag, err);
+                return push(o->options, &o->n_options, RK_DNS_MAX_OPTIONS, item, strlen(item), flag,
+                            err);
         }
         if (!strcmp(flag, "hosts-entry")) {
                 if (!strcmp(item, "host") ? o->n_hosts > 0 : o->hosts_host)
@@ -214,9 +214,10 @@ int rk_dns_plan_set(const struct rk_dns_opts *o, json_t *plan, rk_error *err)
         if (o->mode == RK_DNS_HOST || o->mode == RK_DNS_NONE)
                 dns = json_string(o->mode == RK_DNS_HOST ? "host" : "none");
         else if (o->n_servers || o->n_search || o->n_options)
-                dns = json_pack("{s:o, s:o, s:o}", "nameservers", str_array(o->servers, o->n_servers),
-                                "search", str_array(o->search, o->n_search), "options",
-                                str_array(o->options, o->n_options));
+                dns =
+                    json_pack("{s:o, s:o, s:o}", "nameservers", str_array(o->servers, o->n_servers),
+                              "search", str_array(o->search, o->n_search), "options",
+                              str_array(o->options, o->n_options));
         if (o->hosts_host)
                 hosts = json_string("host");
         else if (o->n_hosts) {

@@ -11,13 +11,13 @@
 
 #include "base/error.h"
 
-#define RK_DNS_MAX_SERVERS  3  /* glibc's and musl's MAXNS: later ones are ignored */
-#define RK_DNS_MAX_SEARCH   6  /* glibc's MAXDNSRCH before 2.26 */
-#define RK_DNS_MAX_OPTIONS  16
-#define RK_DNS_MAX_OPTION   32 /* bytes of one option */
-#define RK_HOSTS_MAX        64 /* distinct IPs of --hosts-entry */
-#define RK_HOSTS_MAX_NAMES  16 /* names on one IP's line */
-#define RK_DNS_NAME_MAX     253
+#define RK_DNS_MAX_SERVERS 3 /* glibc's and musl's MAXNS: later ones are ignored */
+#define RK_DNS_MAX_SEARCH  6 /* glibc's MAXDNSRCH before 2.26 */
+#define RK_DNS_MAX_OPTIONS 16
+#define RK_DNS_MAX_OPTION  32 /* bytes of one option */
+#define RK_HOSTS_MAX       64 /* distinct IPs of --hosts-entry */
+#define RK_HOSTS_MAX_NAMES 16 /* names on one IP's line */
+#define RK_DNS_NAME_MAX    253
 
 /* An IPv4 dotted quad or an IPv6 address, as inet_pton(3) reads them (no zone, no prefix). */
 bool rk_ip_valid(const char *s);

@@ -110,8 +110,9 @@ static int write_resolv(const struct s1_plan *p, int etc, rk_error *err)
                 return create_if_missing(etc, "resolv.conf", host, len, err);
         case S1_ETC_HOST:
                 if (read_host("/etc/resolv.conf", &host, &len) < 0)
-                        return rk_err(err, -ENOENT, "--dns=host: cannot read the host's "
-                                                    "/etc/resolv.conf");
+                        return rk_err(err, -ENOENT,
+                                      "--dns=host: cannot read the host's "
+                                      "/etc/resolv.conf");
                 return replace(etc, "resolv.conf", host, len, err);
         case S1_ETC_LIST:
                 break;
@@ -141,8 +142,9 @@ static int write_hosts(const struct s1_plan *p, int etc, rk_error *err)
         size_t len = 0;
         if (p->hosts == S1_ETC_HOST) {
                 if (read_host("/etc/hosts", &host, &len) < 0)
-                        return rk_err(err, -ENOENT, "--hosts-entry=host: cannot read the host's "
-                                                    "/etc/hosts");
+                        return rk_err(err, -ENOENT,
+                                      "--hosts-entry=host: cannot read the host's "
+                                      "/etc/hosts");
                 return replace(etc, "hosts", host, len, err);
         }
         struct buf *b = calloc(1, sizeof(*b));
@@ -165,7 +167,7 @@ static int write_hosts(const struct s1_plan *p, int etc, rk_error *err)
                         }
                         add(b, "\n");
                 }
-        int r = b->overflow ? rk_err(err, -E2BIG, "/etc/hosts: too long")
+        int r = b->overflow               ? rk_err(err, -E2BIG, "/etc/hosts: too long")
                 : p->hosts == S1_ETC_LIST ? replace(etc, "hosts", b->b, b->n, err)
                                           : create_if_missing(etc, "hosts", b->b, b->n, err);
         free(b);
@@ -175,7 +177,8 @@ static int write_hosts(const struct s1_plan *p, int etc, rk_error *err)
 int s1_write_etc(const struct s1_pod *pod, int root, rk_error *err)
 {
         const struct s1_plan *p = pod->plan;
-        bool asked = p->hosts != S1_ETC_DEFAULT || (p->dns != S1_ETC_DEFAULT && p->dns != S1_ETC_NONE);
+        bool asked =
+            p->hosts != S1_ETC_DEFAULT || (p->dns != S1_ETC_DEFAULT && p->dns != S1_ETC_NONE);
         int fd = rk_open_in_root(root, "/etc", O_PATH | O_DIRECTORY, 0, RK_RESOLVE_NO_XDEV, NULL);
         if (fd == -ENOENT && mkdirat(root, "etc", 0755) == 0)
                 fd = rk_open_in_root(root, "/etc", O_PATH | O_DIRECTORY, 0, RK_RESOLVE_NO_XDEV,
