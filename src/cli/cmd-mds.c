@@ -39,6 +39,7 @@ struct conn {
         enum conn_kind kind;
         const struct rk_mds_pod *via; /* accepted on this pod's listener */
         pid_t peer;
+        int passed_fd; /* a listener sent with SCM_RIGHTS (registration), or -1 */
         char *in;
         size_t in_len, in_cap;
         char *out;
@@ -135,11 +136,13 @@ static int tcp_socket(unsigned port, rk_error *err)
 
 static void conn_close(struct conn *c)
 {
+        if (c->passed_fd >= 0)
+                close(c->passed_fd);
         close(c->fd);
         free(c->in);
         free(c->out);
         memset(c, 0, sizeof(*c));
-        c->fd = -1;
+        c->fd = c->passed_fd = -1;
 }
 
 static bool set_response(struct conn *c, int status, const char *ct, const char *body, size_t len)
@@ -150,10 +153,53 @@ static bool set_response(struct conn *c, int status, const char *ct, const char 
         return rk_http_response(status, ct, body, len, &c->out, &c->out_len) == 0;
 }
 
+/* PUT /pods/<uuid>/listener with a listening TCP socket bound to 127.0.0.1 (of the pod's own
+ * network namespace) attached: stage1's init hands it over (isolators/mds.c). Accepted once,
+ * for a registered contained pod. */
+static bool attach_listener(struct rk_mds *m, struct conn *c, const struct rk_http_req *req)
+{
+        static const char pre[] = "/pods/", suf[] = "/listener";
+        size_t n = strlen(pre) + 36 + strlen(suf);
+        if (req->target_len != n || memcmp(req->target, pre, strlen(pre)) ||
+            memcmp(req->target + strlen(pre) + 36, suf, strlen(suf)))
+                return false;
+        struct rk_mds_pod *p = NULL;
+        for (size_t i = 0; i < m->n_pods; i++)
+                if (!memcmp(m->pods[i]->uuid, req->target + strlen(pre), 36))
+                        p = m->pods[i];
+        int acc = 0, dom = 0;
+        socklen_t l1 = sizeof(acc), l2 = sizeof(dom);
+        struct sockaddr_in a;
+        socklen_t al = sizeof(a);
+        int status = 204;
+        if (req->method_len != 3 || memcmp(req->method, "PUT", 3))
+                status = 405;
+        else if (!p)
+                status = 404;
+        else if (p->host_net || p->listener >= 0)
+                status = 409;
+        else if (c->passed_fd < 0 ||
+                 getsockopt(c->passed_fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l1) < 0 || !acc ||
+                 getsockopt(c->passed_fd, SOL_SOCKET, SO_DOMAIN, &dom, &l2) < 0 || dom != AF_INET ||
+                 getsockname(c->passed_fd, (struct sockaddr *)&a, &al) < 0 ||
+                 a.sin_addr.s_addr != htonl(INADDR_LOOPBACK) || ntohs(a.sin_port) != m->port ||
+                 fcntl(c->passed_fd, F_SETFL, O_NONBLOCK) < 0)
+                status = 400;
+        if (status == 204) {
+                p->listener = c->passed_fd;
+                c->passed_fd = -1;
+                rk_log_info("pod %s: listener in its network namespace attached", p->uuid);
+        }
+        set_response(c, status, "text/plain; charset=us-ascii", "", 0);
+        return true;
+}
+
 /* The registering peer must be root; the pod lives as long as that process. */
 static void handle(struct rk_mds *m, struct conn *c, const struct rk_http_req *req)
 {
         struct rk_mds_resp resp = {0};
+        if (c->kind == CONN_REG && attach_listener(m, c, req))
+                return;
         int r = c->kind == CONN_REG ? rk_mds_register(m, req, &resp)
                                     : rk_mds_public(m, c->via, req, &resp);
         if (r < 0) {
@@ -196,8 +242,36 @@ static void on_readable(struct rk_mds *m, struct conn *c)
                         c->in_cap = ncap;
                 }
         }
-        ssize_t n =
-            c->in_cap > c->in_len ? read(c->fd, c->in + c->in_len, c->in_cap - c->in_len) : 0;
+        ssize_t n = 0;
+        if (c->in_cap > c->in_len && c->kind == CONN_REG) {
+                /* registration: a listener may come along (SCM_RIGHTS); keep the first */
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(4 * sizeof(int))];
+                } cb;
+                struct iovec iov = {.iov_base = c->in + c->in_len,
+                                    .iov_len = c->in_cap - c->in_len};
+                struct msghdr msg = {.msg_iov = &iov,
+                                     .msg_iovlen = 1,
+                                     .msg_control = cb.buf,
+                                     .msg_controllen = sizeof(cb.buf)};
+                n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+                for (struct cmsghdr *cm = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; cm;
+                     cm = CMSG_NXTHDR(&msg, cm)) {
+                        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                                continue;
+                        size_t k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                        for (size_t i = 0; i < k; i++) {
+                                int fd;
+                                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                                if (c->passed_fd < 0)
+                                        c->passed_fd = fd;
+                                else
+                                        close(fd);
+                        }
+                }
+        } else if (c->in_cap > c->in_len)
+                n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
         if (n <= 0) {
@@ -247,6 +321,7 @@ static void accept_one(int lfd, enum conn_kind kind, const struct rk_mds_pod *vi
                 return;
         }
         c->fd = fd;
+        c->passed_fd = -1;
         c->kind = kind;
         c->via = via;
         c->deadline = now_ms() + CONN_TIMEOUT_MS;
@@ -278,7 +353,7 @@ static int serve(struct rk_mds *m, int regfd, int tcpfd)
 {
         static struct conn conns[MAX_CONNS];
         for (size_t i = 0; i < MAX_CONNS; i++)
-                conns[i].fd = -1;
+                conns[i].fd = conns[i].passed_fd = -1;
         struct pollfd *pfd = NULL;
         size_t cap = 0;
         while (!stop_requested) {

@@ -55,7 +55,7 @@ static void help_flags(void)
                "  --dns-search=DOMAIN[,..] --dns-opt=OPT[,..]  search domains and options\n"
                "  --hosts-entry=IP=NAME[,..]|host  /etc/hosts lines, or the host's file\n"
                "  --mds-register           register the pod with 'rkt metadata-service' (run\n"
-               "                           only; --net=host) and set AC_METADATA_URL\n"
+               "                           only) and set AC_METADATA_URL\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
                "                           a volume; a host source must not be, or pass\n"
@@ -711,10 +711,6 @@ static int check_args(const char *verb, struct run_args *a)
                                             "arguments, --volume, --mount or environment flags");
         if (a->mds_register && strcmp(verb, "run") != 0)
                 return rk_usage_error(verb, "--mds-register: only with rkt run");
-        if (a->mds_register && (!o->net || strcmp(o->net, "host") != 0))
-                return rk_usage_error(verb, "--mds-register needs --net=host for now (pods with "
-                                            "their own network namespace cannot reach the "
-                                            "metadata service yet)");
         if (!a->pod_manifest && o->n_apps == 0)
                 return rk_usage_error(verb, "expected at least one IMAGE");
         if (o->interactive && o->n_apps > 1)

@@ -849,11 +849,33 @@ static int parse_hosts(const json_t *h, struct s1_plan *p, rk_error *err)
         return 0;
 }
 
+/* "mds": {"port": 1..65535}, for a pod with its own network namespace only. */
+static int parse_mds(const json_t *m, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"port", NULL};
+        int64_t port = 0;
+        if (!m)
+                return 0;
+        if (!json_is_object(m))
+                return rk_err(err, -EBADMSG, "plan: mds is not an object");
+        int r = check_keys(m, "plan: mds", keys, err);
+        if (r >= 0)
+                r = rk_json_get_int(m, "port", true, "plan: mds", &port, err);
+        if (r < 0)
+                return r;
+        if (port < 1 || port > 65535)
+                return rk_err(err, -ERANGE, "plan: mds.port %lld is not 1-65535", (long long)port);
+        if (p->net == S1_NET_HOST)
+                return rk_err(err, -EBADMSG, "plan: mds is for a pod with its own network");
+        p->mds_port = (unsigned)port;
+        return 0;
+}
+
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
         static const char *const keys[] = {
             "version", "uuid",   "hostname",        "net", "interactive", "detached", "noOverlay",
-            "apps",    "userns", "cgroupsOptional", "dns", "hosts",       NULL};
+            "apps",    "userns", "cgroupsOptional", "dns", "hosts",       "mds",      NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -896,6 +918,8 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
                 r = parse_dns(json_object_get(root, "dns"), p, err);
         if (r >= 0)
                 r = parse_hosts(json_object_get(root, "hosts"), p, err);
+        if (r >= 0)
+                r = parse_mds(json_object_get(root, "mds"), p, err);
         return r < 0 ? r : 0;
 }
 

@@ -92,6 +92,7 @@ struct s1_plan {
         enum s1_etc_mode dns, hosts;
         const json_t *dns_nameservers, *dns_search, *dns_options;
         const json_t *hosts_entries; /* [{"ip": IP, "names": [NAME, ...]}, ...] */
+        unsigned mds_port; /* "mds": {"port": N} (own network only): isolators/mds.c; 0: none */
         struct s1_app *apps;
         size_t n_apps;
 };

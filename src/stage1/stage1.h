@@ -51,6 +51,9 @@ int s1_ensure_cloned(char **argv, rk_error *err);
  * namespace and joins the network namespace once ready_fd says it exists. */
 int s1_ns_pod_enter(const struct s1_plan *plan, rk_error *err);
 int s1_ns_pod_net(rk_error *err);
+/* isolators/mds.c: with "mds" in the plan, init (in the pod's new network namespace) hands a
+ * listener on the pod's 127.0.0.1 to the metadata service. */
+int s1_mds_attach(const struct s1_plan *plan, rk_error *err);
 int s1_ns_app_enter(rk_error *err);
 int s1_ns_app_join_net(int ready_fd, rk_error *err);
 

@@ -3,8 +3,9 @@
 # rkt metadata-service and rkt run --mds-register (appc.md §8, network.md §5). Everything runs
 # inside a sandbox the test makes (network.md §6.1): new PID, mount and network namespaces,
 # a tmpfs on /run (the registration socket), lo up and nothing else, so no packet can leave;
-# --kill-child takes the service and the pods down with it. Pods use --net=host, i.e. the
-# sandbox's network, and reach the service on 127.0.0.1.
+# --kill-child takes the service and the pods down with it. Pods with --net=host share the
+# sandbox's network and reach the service on its 127.0.0.1; pods with their own network
+# namespace (--net=none) reach it on their own 127.0.0.1, through a listener stage1 hands over.
 
 load helpers
 
@@ -69,7 +70,7 @@ RUN_POD='rk run --net=host --mds-register --uuid-file-save="$T/uuid" --volume=ou
 wait_file "$T/out/url"; wait_file "$T/out/uuid"
 '
 
-@test "usage: --listen-port is checked; --mds-register needs run and --net=host" {
+@test "usage: --listen-port is checked; --mds-register needs run" {
 	local p
 	for p in 0 65536 abc -1 ""; do
 		rkt_run metadata-service --listen-port="$p"
@@ -78,9 +79,6 @@ wait_file "$T/out/url"; wait_file "$T/out/uuid"
 	done
 	rkt_run metadata-service extra
 	[ "$status" -eq 2 ]
-	rkt_run --dir="$D" --insecure-options=image run --mds-register "$IMG"
-	[ "$status" -eq 2 ]
-	contains "$stderr" "--mds-register needs --net=host"
 	rkt_run --dir="$D" --insecure-options=image prepare --net=host --mds-register "$IMG"
 	[ "$status" -eq 2 ]
 	contains "$stderr" "only with rkt run"
@@ -291,4 +289,51 @@ for a in (\"198.51.100.7\", \"127.0.0.1\"):
 	contains "$output" "127.0.0.1 open"
 	contains "$output" "second-refused"
 	contains "$(cat "$T/second.log")" "already listens"
+}
+
+@test "a pod with its own network (--net=none) reaches the service on its own 127.0.0.1; tokens are bound to their listener" {
+	mkdir -p "$T/outb"
+	sandbox "$RUN_POD"'
+# pod B: its own network namespace (only lo); it tries its own token, then host pod A'"'"'s
+rk run --net=none --mds-register --uuid-file-save="$T/uuidb" --volume=out,kind=host,source="$T/outb" --volume=outa,kind=host,source="$T/out" "$IMG" --mount=volume=out,target=/out --mount=volume=outa,target=/outa --exec=/bin/sh -- -c "
+ls /sys/class/net >/out/ifaces
+echo \"\$AC_METADATA_URL\" >/out/url
+H=\"Metadata-Flavor: AppContainer\"
+wget -q -O /out/uuid --header \"\$H\" \"\$AC_METADATA_URL/acMetadata/v1/pod/uuid\" || echo fail >/out/uuid
+A=\$(cat /outa/url)
+wget -q -O /out/a-token --header \"\$H\" \"http://127.0.0.1:18112/\${A##*/}/acMetadata/v1/pod/uuid\" 2>/out/a-err || echo refused >/out/a-token
+while [ ! -e /out/stop ]; do sleep 0.1; done" >"$T/podb.log" 2>&1 & PODB=$!
+wait_file "$T/outb/a-token"
+B=$(cat "$T/outb/url")
+echo "burl $B"
+echo "ifaces $(cat "$T/outb/ifaces" | tr "\n" " ")"
+echo "b-uuid $(cat "$T/outb/uuid")"
+echo "b-used-a $(cat "$T/outb/a-token") $(cat "$T/outb/a-err")"
+# B'"'"'s token through the loopback listener of the host: refused
+echo "b-on-host $($GET $B/acMetadata/v1/pod/uuid)"
+touch "$T/out/stop" "$T/outb/stop"; wait $POD; wait $PODB
+echo "b-status $?"
+'
+	[ "$status" -eq 0 ] || fail_with "$output $stderr"
+	contains "$output" "burl http://127.0.0.1:18112/"
+	contains "$output" "ifaces lo "
+	contains "$output" "b-uuid $(cat "$T/uuidb")"
+	contains "$output" "b-used-a refused"
+	contains "$output" "403"
+	contains "$output" "b-on-host 403|"
+	contains "$output" "b-status 0"
+	contains "$(cat "$T/mds.log")" "listener in its network namespace attached"
+}
+
+@test "a contained pod fails to start when the service refuses its listener" {
+	sandbox '
+rk prepare "$IMG" --exec=/bin/echo -- started >"$T/p"
+# a plan asking for a listener with no registration behind it
+P=$(ls -d "$D"/pods/prepared/*)
+python3 -c "import json,sys; d=json.load(open(sys.argv[1])); d[\"mds\"]={\"port\":18112}; open(sys.argv[1],\"w\").write(json.dumps(d))" "$P/plan.json"
+rk run-prepared "$(cat "$T/p")" || echo "status=$?"
+'
+	contains "$output" "status=125"
+	[[ $output != *started* ]]
+	contains "$stderr" "listener was refused"
 }

@@ -667,6 +667,40 @@ static void test_dns_hosts(void **state)
         }
 }
 
+/* "mds" (isolators/mds.c): a port for a pod with its own network only. */
+static void test_mds(void **state)
+{
+        static const struct {
+                const char *net, *mds, *want;
+        } cases[] = {
+            {"none", "{\"port\":18112}", NULL},
+            {"host", "{\"port\":18112}", "for a pod with its own network"},
+            {"none", "{\"port\":0}", "is not 1-65535"},
+            {"none", "{\"port\":65536}", "is not 1-65535"},
+            {"none", "{\"port\":\"18112\"}", "port"},
+            {"none", "{}", "port"},
+            {"none", "{\"port\":1,\"host\":\"0.0.0.0\"}", "unknown key"},
+            {"none", "18112", "mds is not an object"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *doc = base_plan();
+                json_error_t je;
+                json_object_set_new(doc, "net", json_string(cases[i].net));
+                json_object_set_new(doc, "mds", json_loads(cases[i].mds, JSON_DECODE_ANY, &je));
+                rk_error err = RK_ERROR_INIT;
+                struct s1_plan *p = NULL;
+                int r = parse_json(doc, &p, &err);
+                json_decref(doc);
+                if (cases[i].want ? r >= 0 || !strstr(err.msg, cases[i].want) : r < 0) {
+                        print_error("case %zu: r=%d msg='%s'\n", i, r, err.msg);
+                        fail();
+                }
+                if (!cases[i].want)
+                        assert_int_equal(p->mds_port, 18112);
+                s1_plan_free(p);
+        }
+}
+
 /* The flag side (base/netcfg.c). */
 static void test_dns_flags(void **state)
 {
@@ -806,7 +840,7 @@ int main(void)
             cmocka_unit_test(test_limits),       cmocka_unit_test(test_load),
             cmocka_unit_test(test_load_seccomp), cmocka_unit_test(test_lsm),
             cmocka_unit_test(test_userns),       cmocka_unit_test(test_dns_hosts),
-            cmocka_unit_test(test_dns_flags),
+            cmocka_unit_test(test_dns_flags),    cmocka_unit_test(test_mds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,8 +113,9 @@ static int request(const char *head, const char *body, size_t blen, int *status,
         return *ret ? 0 : rk_err(err, -ENOMEM, "out of memory");
 }
 
-/* "NAME=..." replaced or appended in every app's env of plan.json. */
-static int plan_add_env(struct rk_pod *pod, const char *entry, rk_error *err)
+/* "NAME=..." replaced or appended in every app's env of plan.json; a contained pod (port
+ * non-zero) also gets "mds": {"port": port}, for stage1 to make its listener. */
+static int plan_add_env(struct rk_pod *pod, const char *entry, unsigned port, rk_error *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0;
@@ -139,6 +140,8 @@ static int plan_add_env(struct rk_pod *pod, const char *entry, rk_error *err)
                 if (!done && json_array_append_new(env, json_string(entry)) < 0)
                         return rk_err(err, -ENOMEM, "out of memory");
         }
+        if (port && json_object_set_new(plan, "mds", json_pack("{s:i}", "port", (int)port)) < 0)
+                return rk_err(err, -ENOMEM, "out of memory");
         _cleanup_free_ char *out = NULL;
         size_t olen = 0;
         r = rk_json_dump(plan, &out, &olen, err);
@@ -151,8 +154,9 @@ int rk_mds_register_pod(struct rk_pod *pod, struct rk_store *s, const char *net,
         int r = new_token(token, err);
         _cleanup_free_ char *body = NULL, *resp = NULL;
         size_t blen = 0;
+        bool host = !strcmp(net, "host");
         if (r >= 0)
-                r = body_json(pod, s, net, token, &body, &blen, err);
+                r = body_json(pod, s, host ? "host" : "none", token, &body, &blen, err);
         if (r < 0)
                 return r;
         char head[256];
@@ -177,7 +181,7 @@ int rk_mds_register_pod(struct rk_pod *pod, struct rk_store *s, const char *net,
                               status);
         char entry[128];
         snprintf(entry, sizeof(entry), "AC_METADATA_URL=%s/%s", resp, token);
-        r = plan_add_env(pod, entry, err);
+        r = plan_add_env(pod, entry, host ? 0 : (unsigned)atoi(resp + np), err);
         explicit_bzero(entry, sizeof(entry));
         explicit_bzero(token, sizeof(token));
         return r;

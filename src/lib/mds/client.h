@@ -11,6 +11,8 @@
 /* Registers the pod (its reified manifest, each app's image manifest from the store and a new
  * random token) with the service at RK_MDS_SOCKET, then adds
  * AC_METADATA_URL=<base URL from the service>/<token> to every app's environment in
- * plan.json. net: "host" or "none". The caller must be the process that becomes the pod's
- * stage1 (the service watches it: the pod is unregistered when it exits). */
+ * plan.json. net: the pod's --net; any but "host" is contained: the plan also gets
+ * "mds": {"port": N} and stage1 hands the service a listener in the pod's namespace. The caller
+ * must be the process that becomes the pod's stage1 (the service watches it: the pod is
+ * unregistered when it exits). */
 int rk_mds_register_pod(struct rk_pod *pod, struct rk_store *s, const char *net, rk_error *err);
