@@ -37,14 +37,15 @@ static void check(bool ok)
 static struct rk_mds_pod *reg(const char *uuid, const char *token, const char *net)
 {
         char body[2048], req[4096];
-        int n = snprintf(body, sizeof(body),
-                         "{\"token\":\"%s\",\"net\":\"%s\",\"manifest\":{\"acKind\":\"PodManifest\","
-                         "\"acVersion\":\"0.8.11\",\"annotations\":[{\"name\":\"x\",\"value\":"
-                         "\"1\"}],\"apps\":[{\"name\":\"app\",\"image\":{\"id\":\"" IMG "\"},"
-                         "\"annotations\":[{\"name\":\"b\",\"value\":\"p\"}]}]},\"images\":{\"" IMG
-                         "\":{\"name\":\"example.com/x\",\"annotations\":[{\"name\":\"a\","
-                         "\"value\":\"i\"},{\"name\":\"b\",\"value\":\"i\"}]}}}",
-                         token, net);
+        int n =
+            snprintf(body, sizeof(body),
+                     "{\"token\":\"%s\",\"net\":\"%s\",\"manifest\":{\"acKind\":\"PodManifest\","
+                     "\"acVersion\":\"0.8.11\",\"annotations\":[{\"name\":\"x\",\"value\":"
+                     "\"1\"}],\"apps\":[{\"name\":\"app\",\"image\":{\"id\":\"" IMG "\"},"
+                     "\"annotations\":[{\"name\":\"b\",\"value\":\"p\"}]}]},\"images\":{\"" IMG
+                     "\":{\"name\":\"example.com/x\",\"annotations\":[{\"name\":\"a\","
+                     "\"value\":\"i\"},{\"name\":\"b\",\"value\":\"i\"}]}}}",
+                     token, net);
         int m = snprintf(req, sizeof(req), "PUT /pods/%s HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s",
                          uuid, n, body);
         struct rk_http_req hr;
@@ -67,8 +68,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         return 0;
 }
 
-static void check_parsed(const char *buf, size_t len, size_t max_body,
-                         const struct rk_http_req *r)
+static void check_parsed(const char *buf, size_t len, size_t max_body, const struct rk_http_req *r)
 {
         check(r->total <= len && r->method == buf && r->method_len >= 1 && r->method_len <= 7);
         for (size_t i = 0; i < r->method_len; i++)

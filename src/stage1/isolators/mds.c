@@ -41,8 +41,8 @@ int s1_mds_attach(const struct s1_plan *plan, rk_error *err)
         struct sockaddr_un a = {.sun_family = AF_UNIX};
         strcpy(a.sun_path, MDS_SOCKET);
         if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
-                return rk_err_errno(err, negative_errno(),
-                                    "metadata service: cannot reach %s", MDS_SOCKET);
+                return rk_err_errno(err, negative_errno(), "metadata service: cannot reach %s",
+                                    MDS_SOCKET);
         struct timeval tv = {5, 0};
         (void)setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         char req[128];
