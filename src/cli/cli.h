@@ -92,6 +92,9 @@ int rk_cmd_rm(const struct rk_global *g, int argc, char **argv);
 void rk_help_rm(void);
 int rk_cmd_gc(const struct rk_global *g, int argc, char **argv);
 void rk_help_gc(void);
+/* cmd-mds.c: metadata-service. */
+int rk_cmd_metadata_service(const struct rk_global *g, int argc, char **argv);
+void rk_help_metadata_service(void);
 /* cmd-enter.c: enter, stop. */
 int rk_cmd_enter(const struct rk_global *g, int argc, char **argv);
 void rk_help_enter(void);

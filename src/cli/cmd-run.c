@@ -31,6 +31,7 @@
 #include "pod/caps.h"
 #include "pod/cgroup.h"
 #include "pod/pod.h"
+#include "mds/client.h"
 #include "pod/seccomp.h"
 
 #define EXIT_RUNTIME   125
@@ -50,6 +51,12 @@ static void help_flags(void)
                "                           namespace with only a loopback interface; host:\n"
                "                           the host's network (no bridged default network yet)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
+               "  --dns=IP[,IP]|host|none  /etc/resolv.conf: these name servers (at most 3),\n"
+               "                           the host's file, or the image's own (none)\n"
+               "  --dns-search=DOMAIN[,..] --dns-opt=OPT[,..]  search domains and options\n"
+               "  --hosts-entry=IP=NAME[,..]|host  /etc/hosts lines, or the host's file\n"
+               "  --mds-register           register the pod with 'rkt metadata-service' (run\n"
+               "                           only) and set AC_METADATA_URL\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
                "                           a volume; a host source must not be, or pass\n"
@@ -307,6 +314,7 @@ struct run_args {
         const char *env_file;
         enum rk_pull_policy pull;
         bool quiet;
+        bool mds_register; /* --mds-register (src/lib/mds/client.h) */
 };
 
 static void run_args_clear(struct run_args *a)
@@ -325,6 +333,11 @@ struct flag {
 static const struct flag flags[] = {
     {"net", POD, false},
     {"hostname", POD, false},
+    {"dns", POD, false},
+    {"dns-search", POD, false},
+    {"dns-opt", POD, false},
+    {"hosts-entry", POD, false},
+    {"mds-register", POD, true},
     {"volume", POD, false},
     {"set-env", POD, false},
     {"set-env-file", POD, false},
@@ -429,6 +442,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 return dup_opt(&o->net, v ? v : "default");
         if (!strcmp(name, "hostname"))
                 return dup_opt(&o->hostname, v);
+        if (!strncmp(name, "dns", 3) || !strcmp(name, "hosts-entry"))
+                return rk_dns_opts_add(&o->dns, name, v, err);
         if (!strcmp(name, "volume"))
                 return add_volume(o, v, err);
         if (!strcmp(name, "mount"))
@@ -468,6 +483,8 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
                 o->private_users = b;
         else if (!strcmp(name, "quiet"))
                 a->quiet = b;
+        else if (!strcmp(name, "mds-register"))
+                a->mds_register = b;
         else if (!strcmp(name, "readonly-rootfs"))
                 o->readonly_rootfs = b;
         else if (!strcmp(name, "no-new-privileges"))
@@ -695,6 +712,8 @@ static int check_args(const char *verb, struct run_args *a)
                                 a->env_file || o->inherit_env))
                 return rk_usage_error(verb, "--pod-manifest cannot be combined with IMAGE "
                                             "arguments, --volume, --mount or environment flags");
+        if (a->mds_register && strcmp(verb, "run") != 0)
+                return rk_usage_error(verb, "--mds-register: only with rkt run");
         if (!a->pod_manifest && o->n_apps == 0)
                 return rk_usage_error(verb, "expected at least one IMAGE");
         if (o->interactive && o->n_apps > 1)
@@ -926,6 +945,9 @@ static int run_pod(const struct rk_global *g, enum mode mode, struct run_args *a
                 printf("%s\n", pod->uuid);
                 goto out;
         }
+        if (a->mds_register &&
+            (r = rk_mds_register_pod(pod, s, a->o.net ? a->o.net : "none", &err)) < 0)
+                goto out;
         s = rk_store_close(s); /* nothing of the store reaches stage1 */
         r = exec_stage1(stage1fd, pod, g, &err);
 out:

@@ -18,6 +18,8 @@ static const struct rk_verb verbs[] = {
     {"gc", "remove exited pods and unused image trees", rk_cmd_gc, rk_help_gc},
     {"image", "build, validate and inspect App Container Images", rk_cmd_image, rk_help_image},
     {"list", "list pods", rk_cmd_list, rk_help_list},
+    {"metadata-service", "serve the appc metadata service to pods (run --mds-register)",
+     rk_cmd_metadata_service, rk_help_metadata_service},
     {"prepare", "prepare a pod to run later; print its UUID", rk_cmd_prepare, rk_help_prepare},
     {"rm", "remove pods that are not running", rk_cmd_rm, rk_help_rm},
     {"run", "run images in a new pod", rk_cmd_run, rk_help_run},

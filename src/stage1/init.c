@@ -130,7 +130,7 @@ static int supervise(const struct s1_pod *pod, struct app_proc *apps, size_t lef
 static void make_pod_net(const struct s1_pod *pod, int ready_w)
 {
         rk_error err = RK_ERROR_INIT;
-        if (s1_ns_pod_net(&err) < 0) {
+        if (s1_ns_pod_net(&err) < 0 || s1_mds_attach(pod->plan, &err) < 0) {
                 rk_log_error("%s", err.msg);
                 return;
         }

@@ -14,6 +14,7 @@
 #include "base/hash.h"
 #include "base/json.h"
 #include "base/label.h"
+#include "base/netcfg.h"
 #include "stage1/plan.h"
 
 /* A printable, bounded rendering of an untrusted string for error messages. */
@@ -727,11 +728,154 @@ static int check_userns_ids(const struct s1_plan *p, rk_error *err)
         return 0;
 }
 
+/* ---- dns, hosts ---- */
+
+/* An array of at most max strings, each accepted by ok; empty allowed. */
+static int check_str_array(const json_t *a, const char *ctx, size_t max, bool (*ok)(const char *),
+                           const char *what, rk_error *err)
+{
+        char b[72];
+        if (!json_is_array(a))
+                return rk_err(err, -EBADMSG, "%s: not an array", ctx);
+        if (json_array_size(a) > max)
+                return rk_err(err, -E2BIG, "%s: %zu entries, at most %zu", ctx, json_array_size(a),
+                              max);
+        size_t i;
+        const json_t *v;
+        json_array_foreach (a, i, v) {
+                if (!json_is_string(v))
+                        return rk_err(err, -EBADMSG, "%s[%zu]: not a string", ctx, i);
+                const char *s = json_string_value(v);
+                if (strlen(s) != json_string_length(v) || !ok(s))
+                        return rk_err(err, -EBADMSG, "%s: '%s' is not %s", ctx, q(s, b), what);
+                for (size_t k = 0; k < i; k++)
+                        if (!strcmp(json_string_value(json_array_get(a, k)), s))
+                                return rk_err(err, -EBADMSG, "%s: '%s' twice", ctx, q(s, b));
+        }
+        return 0;
+}
+
+static int parse_dns(const json_t *d, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"nameservers", "search", "options", NULL};
+        char b[72];
+        p->dns = S1_ETC_DEFAULT;
+        if (!d)
+                return 0;
+        if (json_is_string(d)) {
+                const char *s = json_string_value(d);
+                if (strcmp(s, "host") != 0 && strcmp(s, "none") != 0)
+                        return rk_err(err, -EBADMSG,
+                                      "plan: dns '%s' is not host, none or an object", q(s, b));
+                p->dns = s[0] == 'h' ? S1_ETC_HOST : S1_ETC_NONE;
+                return 0;
+        }
+        if (!json_is_object(d))
+                return rk_err(err, -EBADMSG, "plan: dns is not a string or an object");
+        int r = check_keys(d, "plan: dns", keys, err);
+        if (r < 0)
+                return r;
+        p->dns_nameservers = json_object_get(d, "nameservers");
+        p->dns_search = json_object_get(d, "search");
+        p->dns_options = json_object_get(d, "options");
+        if (!p->dns_nameservers || !p->dns_search || !p->dns_options)
+                return rk_err(err, -EBADMSG, "plan: dns needs nameservers, search and options");
+        r = check_str_array(p->dns_nameservers, "plan: dns.nameservers", RK_DNS_MAX_SERVERS,
+                            rk_ip_valid, "an IP address", err);
+        if (r >= 0)
+                r = check_str_array(p->dns_search, "plan: dns.search", RK_DNS_MAX_SEARCH,
+                                    rk_dns_name_valid, "an RFC 1123 domain", err);
+        if (r >= 0)
+                r = check_str_array(p->dns_options, "plan: dns.options", RK_DNS_MAX_OPTIONS,
+                                    rk_dns_option_valid, "a resolver option", err);
+        if (r < 0)
+                return r;
+        if (!json_array_size(p->dns_nameservers) && !json_array_size(p->dns_search) &&
+            !json_array_size(p->dns_options))
+                return rk_err(err, -EBADMSG, "plan: dns lists nothing");
+        p->dns = S1_ETC_LIST;
+        return 0;
+}
+
+static int parse_hosts(const json_t *h, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"ip", "names", NULL};
+        char b[72];
+        p->hosts = S1_ETC_DEFAULT;
+        if (!h)
+                return 0;
+        if (json_is_string(h)) {
+                if (strcmp(json_string_value(h), "host") != 0)
+                        return rk_err(err, -EBADMSG, "plan: hosts '%s' is not host or an array",
+                                      q(json_string_value(h), b));
+                p->hosts = S1_ETC_HOST;
+                return 0;
+        }
+        if (!json_is_array(h))
+                return rk_err(err, -EBADMSG, "plan: hosts is not a string or an array");
+        size_t n = json_array_size(h);
+        if (n == 0 || n > RK_HOSTS_MAX)
+                return rk_err(err, -E2BIG, "plan: hosts has %zu entries, 1 to %d", n, RK_HOSTS_MAX);
+        size_t i;
+        const json_t *e;
+        json_array_foreach (h, i, e) {
+                const char *ip = NULL;
+                const json_t *names = NULL;
+                if (!json_is_object(e))
+                        return rk_err(err, -EBADMSG, "plan: hosts[%zu] is not an object", i);
+                int r = check_keys(e, "plan: hosts[]", keys, err);
+                if (r >= 0)
+                        r = rk_json_get_string(e, "ip", true, "plan: hosts[]", &ip, err);
+                if (r >= 0 && (strlen(ip) != json_string_length(json_object_get(e, "ip")) ||
+                               !rk_ip_valid(ip)))
+                        r = rk_err(err, -EBADMSG, "plan: hosts: '%s' is not an IP address",
+                                   q(ip, b));
+                if (r >= 0 && !(names = json_object_get(e, "names")))
+                        r = rk_err(err, -EBADMSG, "plan: hosts[%zu] has no names", i);
+                if (r >= 0)
+                        r = check_str_array(names, "plan: hosts[].names", RK_HOSTS_MAX_NAMES,
+                                            rk_dns_name_valid, "an RFC 1123 host name", err);
+                if (r >= 0 && json_array_size(names) == 0)
+                        r = rk_err(err, -EBADMSG, "plan: hosts[%zu] has no names", i);
+                for (size_t k = 0; r >= 0 && k < i; k++)
+                        if (!strcmp(json_string_value(json_object_get(json_array_get(h, k), "ip")),
+                                    ip))
+                                r = rk_err(err, -EBADMSG, "plan: hosts: '%s' twice", q(ip, b));
+                if (r < 0)
+                        return r;
+        }
+        p->hosts = S1_ETC_LIST;
+        p->hosts_entries = h;
+        return 0;
+}
+
+/* "mds": {"port": 1..65535}, for a pod with its own network namespace only. */
+static int parse_mds(const json_t *m, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"port", NULL};
+        int64_t port = 0;
+        if (!m)
+                return 0;
+        if (!json_is_object(m))
+                return rk_err(err, -EBADMSG, "plan: mds is not an object");
+        int r = check_keys(m, "plan: mds", keys, err);
+        if (r >= 0)
+                r = rk_json_get_int(m, "port", true, "plan: mds", &port, err);
+        if (r < 0)
+                return r;
+        if (port < 1 || port > 65535)
+                return rk_err(err, -ERANGE, "plan: mds.port %lld is not 1-65535", (long long)port);
+        if (p->net == S1_NET_HOST)
+                return rk_err(err, -EBADMSG, "plan: mds is for a pod with its own network");
+        p->mds_port = (unsigned)port;
+        return 0;
+}
+
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
         static const char *const keys[] = {
             "version", "uuid",   "hostname",        "net", "interactive", "detached", "noOverlay",
-            "apps",    "userns", "cgroupsOptional", NULL};
+            "apps",    "userns", "cgroupsOptional", "dns", "hosts",       "mds",      NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -770,6 +914,12 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
         if (r >= 0)
                 r = rk_json_get_bool(root, "cgroupsOptional", false, "plan", &p->cgroups_optional,
                                      err);
+        if (r >= 0)
+                r = parse_dns(json_object_get(root, "dns"), p, err);
+        if (r >= 0)
+                r = parse_hosts(json_object_get(root, "hosts"), p, err);
+        if (r >= 0)
+                r = parse_mds(json_object_get(root, "mds"), p, err);
         return r < 0 ? r : 0;
 }
 

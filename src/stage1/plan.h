@@ -27,6 +27,9 @@
 #define S1_MAX_ARG_BYTES  (128u * 1024) /* the kernel's MAX_ARG_STRLEN */
 
 enum s1_net { S1_NET_NONE, S1_NET_HOST };
+/* "dns" / "hosts" (PLAN.md, "DNS and hosts"): absent (DEFAULT), the host's file, none (dns
+ * only: the image's own file), or what the plan lists. */
+enum s1_etc_mode { S1_ETC_DEFAULT, S1_ETC_HOST, S1_ETC_NONE, S1_ETC_LIST };
 enum s1_mount_kind { S1_MOUNT_HOST, S1_MOUNT_EMPTY };
 
 /* A NULL-terminated argument vector (exec, env, handlers). */
@@ -85,6 +88,11 @@ struct s1_plan {
         bool userns, userns_chown;
         uint32_t uid_base, gid_base, userns_size;
         bool cgroups_optional; /* --insecure-options=cgroups: a missing controller is a warning */
+        /* DNS: with S1_ETC_LIST, arrays of checked strings (borrowed from root). */
+        enum s1_etc_mode dns, hosts;
+        const json_t *dns_nameservers, *dns_search, *dns_options;
+        const json_t *hosts_entries; /* [{"ip": IP, "names": [NAME, ...]}, ...] */
+        unsigned mds_port; /* "mds": {"port": N} (own network only): isolators/mds.c; 0: none */
         struct s1_app *apps;
         size_t n_apps;
 };

@@ -51,6 +51,9 @@ int s1_ensure_cloned(char **argv, rk_error *err);
  * namespace and joins the network namespace once ready_fd says it exists. */
 int s1_ns_pod_enter(const struct s1_plan *plan, rk_error *err);
 int s1_ns_pod_net(rk_error *err);
+/* isolators/mds.c: with "mds" in the plan, init (in the pod's new network namespace) hands a
+ * listener on the pod's 127.0.0.1 to the metadata service. */
+int s1_mds_attach(const struct s1_plan *plan, rk_error *err);
 int s1_ns_app_enter(rk_error *err);
 int s1_ns_app_join_net(int ready_fd, rk_error *err);
 
@@ -82,6 +85,8 @@ void s1_userns_adopt(const struct s1_plan *plan, int user_fd);
  * it. On return "/" is the app's root and nothing of the host is mounted. Each mount is noted
  * in the pod's mounts file as "rootfs/<app>/<path>" (for gc after a crash). */
 int s1_mount_app(const struct s1_pod *pod, const struct s1_app *app, rk_error *err);
+/* /etc/hosts and /etc/resolv.conf in an app's root (isolators/etc.c). */
+int s1_write_etc(const struct s1_pod *pod, int root, rk_error *err);
 
 /* isolators/cgroup.c (PLAN.md, "Cgroups"): the outer process makes the pod's and the apps'
  * cgroups (pod_create) and starts init (fork_init: on v2 in the pod's cgroup); on v1 init

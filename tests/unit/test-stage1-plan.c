@@ -573,6 +573,179 @@ static void test_lsm(void **state)
         json_decref(doc);
 }
 
+/* "dns" and "hosts" (PLAN.md, "DNS and hosts"): accepted shapes, then one case per rule. */
+static int parse_dns_hosts(const char *dns, const char *hosts, struct s1_plan **p, rk_error *err)
+{
+        json_t *doc = base_plan();
+        json_error_t je;
+        if (dns)
+                json_object_set_new(doc, "dns", json_loads(dns, JSON_DECODE_ANY, &je));
+        if (hosts)
+                json_object_set_new(doc, "hosts", json_loads(hosts, JSON_DECODE_ANY, &je));
+        int r = parse_json(doc, p, err);
+        json_decref(doc);
+        return r;
+}
+
+static void test_dns_hosts(void **state)
+{
+        rk_error err = RK_ERROR_INIT;
+        struct s1_plan *p = NULL;
+        assert_int_equal(parse_dns_hosts(NULL, NULL, &p, &err), 0);
+        assert_int_equal(p->dns, S1_ETC_DEFAULT);
+        assert_int_equal(p->hosts, S1_ETC_DEFAULT);
+        p = s1_plan_free(p);
+        assert_int_equal(parse_dns_hosts("\"host\"", "\"host\"", &p, &err), 0);
+        assert_int_equal(p->dns, S1_ETC_HOST);
+        assert_int_equal(p->hosts, S1_ETC_HOST);
+        p = s1_plan_free(p);
+        assert_int_equal(parse_dns_hosts("\"none\"", NULL, &p, &err), 0);
+        assert_int_equal(p->dns, S1_ETC_NONE);
+        p = s1_plan_free(p);
+        assert_int_equal(
+            parse_dns_hosts(
+                "{\"nameservers\":[\"10.0.0.1\",\"fd00::1\"],\"search\":[\"a.example\"],"
+                "\"options\":[\"ndots:2\",\"rotate\"]}",
+                "[{\"ip\":\"10.1.2.3\",\"names\":[\"db\",\"db.example\"]},"
+                "{\"ip\":\"::1\",\"names\":[\"x\"]}]",
+                &p, &err),
+            0);
+        assert_int_equal(p->dns, S1_ETC_LIST);
+        assert_int_equal(json_array_size(p->dns_nameservers), 2);
+        assert_int_equal(p->hosts, S1_ETC_LIST);
+        assert_int_equal(json_array_size(p->hosts_entries), 2);
+        p = s1_plan_free(p);
+        static const struct {
+                const char *dns, *hosts, *want;
+        } bad[] = {
+            {"\"google\"", NULL, "is not host, none or an object"},
+            {"1", NULL, "dns is not a string or an object"},
+            {"{\"nameservers\":[],\"search\":[],\"options\":[],\"x\":[]}", NULL, "unknown key"},
+            {"{\"nameservers\":[\"10.0.0.1\"]}", NULL, "needs nameservers, search and options"},
+            {"{\"nameservers\":[],\"search\":[],\"options\":[]}", NULL, "lists nothing"},
+            {"{\"nameservers\":[\"10.0.0.256\"],\"search\":[],\"options\":[]}", NULL,
+             "is not an IP address"},
+            {"{\"nameservers\":[\"10.0.0.1\\n\"],\"search\":[],\"options\":[]}", NULL,
+             "is not an IP address"},
+            {"{\"nameservers\":[\"1.1.1.1\",\"1.1.1.2\",\"1.1.1.3\",\"1.1.1.4\"],\"search\":[],"
+             "\"options\":[]}",
+             NULL, "at most 3"},
+            {"{\"nameservers\":[\"1.1.1.1\",\"1.1.1.1\"],\"search\":[],\"options\":[]}", NULL,
+             "twice"},
+            {"{\"nameservers\":[1],\"search\":[],\"options\":[]}", NULL, "not a string"},
+            {"{\"nameservers\":\"1.1.1.1\",\"search\":[],\"options\":[]}", NULL, "not an array"},
+            {"{\"nameservers\":[],\"search\":[\"-bad.example\"],\"options\":[]}", NULL,
+             "not an RFC 1123 domain"},
+            {"{\"nameservers\":[],\"search\":[\"a b\"],\"options\":[]}", NULL,
+             "not an RFC 1123 domain"},
+            {"{\"nameservers\":[],\"search\":[],\"options\":[\"ndots:2\\nnameserver 1.2.3.4\"]}",
+             NULL, "not a resolver option"},
+            {"{\"nameservers\":[],\"search\":[],\"options\":[\"ndots:99999\"]}", NULL,
+             "not a resolver option"},
+            {NULL, "\"file\"", "is not host or an array"},
+            {NULL, "{}", "hosts is not a string or an array"},
+            {NULL, "[]", "hosts has 0 entries"},
+            {NULL, "[1]", "is not an object"},
+            {NULL, "[{\"ip\":\"10.0.0.1\",\"names\":[\"a\"],\"x\":1}]", "unknown key"},
+            {NULL, "[{\"names\":[\"a\"]}]", "ip"},
+            {NULL, "[{\"ip\":\"10.0.0.1/8\",\"names\":[\"a\"]}]", "is not an IP address"},
+            {NULL, "[{\"ip\":\"10.0.0.1\"}]", "has no names"},
+            {NULL, "[{\"ip\":\"10.0.0.1\",\"names\":[]}]", "has no names"},
+            {NULL, "[{\"ip\":\"10.0.0.1\",\"names\":[\"a\\tb\"]}]", "not an RFC 1123 host name"},
+            {NULL,
+             "[{\"ip\":\"10.0.0.1\",\"names\":[\"a\"]},{\"ip\":\"10.0.0.1\",\"names\":[\"b\"]}]",
+             "twice"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                int r = parse_dns_hosts(bad[i].dns, bad[i].hosts, &p, &err);
+                if (r >= 0 || !strstr(err.msg, bad[i].want)) {
+                        print_error("case %zu: r=%d msg='%s' want '%s'\n", i, r, err.msg,
+                                    bad[i].want);
+                        fail();
+                }
+                assert_null(p);
+        }
+}
+
+/* "mds" (isolators/mds.c): a port for a pod with its own network only. */
+static void test_mds(void **state)
+{
+        static const struct {
+                const char *net, *mds, *want;
+        } cases[] = {
+            {"none", "{\"port\":18112}", NULL},
+            {"host", "{\"port\":18112}", "for a pod with its own network"},
+            {"none", "{\"port\":0}", "is not 1-65535"},
+            {"none", "{\"port\":65536}", "is not 1-65535"},
+            {"none", "{\"port\":\"18112\"}", "port"},
+            {"none", "{}", "port"},
+            {"none", "{\"port\":1,\"host\":\"0.0.0.0\"}", "unknown key"},
+            {"none", "18112", "mds is not an object"},
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                json_t *doc = base_plan();
+                json_error_t je;
+                json_object_set_new(doc, "net", json_string(cases[i].net));
+                json_object_set_new(doc, "mds", json_loads(cases[i].mds, JSON_DECODE_ANY, &je));
+                rk_error err = RK_ERROR_INIT;
+                struct s1_plan *p = NULL;
+                int r = parse_json(doc, &p, &err);
+                json_decref(doc);
+                if (cases[i].want ? r >= 0 || !strstr(err.msg, cases[i].want) : r < 0) {
+                        print_error("case %zu: r=%d msg='%s'\n", i, r, err.msg);
+                        fail();
+                }
+                if (!cases[i].want)
+                        assert_int_equal(p->mds_port, 18112);
+                s1_plan_free(p);
+        }
+}
+
+/* The flag side (base/netcfg.c). */
+static void test_dns_flags(void **state)
+{
+        rk_error err = RK_ERROR_INIT;
+        assert_true(rk_ip_valid("10.0.0.1") && rk_ip_valid("fd00::1") && rk_ip_valid("::"));
+        assert_false(rk_ip_valid("10.0.0") || rk_ip_valid("fe80::1%eth0") || rk_ip_valid("") ||
+                     rk_ip_valid(" 1.2.3.4"));
+        assert_true(rk_dns_name_valid("a") && rk_dns_name_valid("a-b.example.COM"));
+        assert_false(rk_dns_name_valid("a.") || rk_dns_name_valid(".a") ||
+                     rk_dns_name_valid("a..b") || rk_dns_name_valid("a_b") ||
+                     rk_dns_name_valid("-a"));
+        assert_true(rk_dns_option_valid("ndots:2") && rk_dns_option_valid("single-request"));
+        assert_false(rk_dns_option_valid("Ndots") || rk_dns_option_valid("ndots:") ||
+                     rk_dns_option_valid("a:1:2") || rk_dns_option_valid("a b"));
+        struct rk_dns_opts o = {0};
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "10.0.0.1,10.0.0.2", &err), 0);
+        assert_int_equal(rk_dns_opts_add(&o, "dns-search", "a.example", &err), 0);
+        assert_int_equal(rk_dns_opts_add(&o, "hosts-entry", "10.1.1.1=a,10.1.1.1=b", &err), 0);
+        assert_int_equal(rk_dns_opts_add(&o, "hosts-entry", "10.1.1.1=a", &err), 0);
+        assert_int_equal(o.n_hosts, 1);
+        assert_int_equal(o.hosts[0].n_names, 2);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "host", &err), -EINVAL);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "10.0.0.3", &err), 0);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "10.0.0.4", &err), -EINVAL);
+        assert_non_null(strstr(err.msg, "at most 3"));
+        assert_int_equal(rk_dns_opts_add(&o, "hosts-entry", "host", &err), -EINVAL);
+        json_t *plan = json_object();
+        assert_int_equal(rk_dns_plan_set(&o, plan, &err), 0);
+        char *s = json_dumps(plan, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(s, "{\"dns\":{\"nameservers\":[\"10.0.0.1\",\"10.0.0.2\",\"10.0.0.3\"],"
+                               "\"options\":[],\"search\":[\"a.example\"]},\"hosts\":[{\"ip\":"
+                               "\"10.1.1.1\",\"names\":[\"a\",\"b\"]}]}");
+        free(s);
+        json_decref(plan);
+        rk_dns_opts_clear(&o);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "none", &err), 0);
+        assert_int_equal(rk_dns_opts_add(&o, "dns-opt", "rotate", &err), -EINVAL);
+        rk_dns_opts_clear(&o);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "1.2.3.4,,", &err), -EINVAL);
+        assert_int_equal(rk_dns_opts_add(&o, "hosts-entry", "1.2.3.4", &err), -EINVAL);
+        assert_int_equal(rk_dns_opts_add(&o, "hosts-entry", "1.2.3.4=a b", &err), -EINVAL);
+        assert_int_equal(rk_dns_opts_add(&o, "dns", "8.8.8.8\n", &err), -EINVAL);
+        rk_dns_opts_clear(&o);
+}
+
 static void test_load(void **state)
 {
         char dir[] = "/tmp/test-stage1-plan-XXXXXX";
@@ -666,7 +839,8 @@ int main(void)
             cmocka_unit_test(test_apps_rules),   cmocka_unit_test(test_mount_overlaps),
             cmocka_unit_test(test_limits),       cmocka_unit_test(test_load),
             cmocka_unit_test(test_load_seccomp), cmocka_unit_test(test_lsm),
-            cmocka_unit_test(test_userns),
+            cmocka_unit_test(test_userns),       cmocka_unit_test(test_dns_hosts),
+            cmocka_unit_test(test_dns_flags),    cmocka_unit_test(test_mds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

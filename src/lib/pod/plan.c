@@ -89,6 +89,7 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
         free(o->hostname);
         free(o->net);
         rk_pod_manifest_free(o->manifest);
+        rk_dns_opts_clear(&o->dns);
         memset(o, 0, sizeof(*o));
 }
 
@@ -1570,6 +1571,8 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
                       o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
                       "noOverlay", o->no_overlay, "apps", apps);
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
+        if (r >= 0)
+                r = rk_dns_plan_set(&o->dns, plan, pl->err);
         if (r >= 0 && o->private_users)
                 r = userns_json(pl, plan);
         if (r >= 0 && o->insecure_cgroups &&

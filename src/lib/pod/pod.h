@@ -33,6 +33,7 @@
 #include "aci/manifest.h"
 #include "aci/types.h"
 #include "base/error.h"
+#include "base/netcfg.h"
 #include "store/store.h"
 
 enum rk_pod_state {
@@ -229,6 +230,7 @@ struct rk_pod_opts {
         int64_t pids_limit;               /* --pids-limit (0: none), when has_pids_limit */
         bool has_pids_limit;
         struct rk_pod_manifest *manifest; /* --pod-manifest (validated runnable), or NULL */
+        struct rk_dns_opts dns;           /* --dns*, --hosts-entry (base/netcfg.h) */
 };
 void rk_pod_opts_clear(struct rk_pod_opts *o);
 

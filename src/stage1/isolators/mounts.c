@@ -183,52 +183,6 @@ static int mount_kernel_fs(int root, const char *dir, const char *type, unsigned
         return r < 0 ? r : TAKE_FD(mnt);
 }
 
-/* ---- /etc ---- */
-
-static int create_if_missing(int dir, const char *name, const char *buf, size_t len, rk_error *err)
-{
-        _cleanup_close_ int fd =
-            openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        /* The image's own file (or symlink) wins: appc says not to modify it. */
-        if (fd < 0 && errno == EEXIST)
-                return 0;
-        if (fd < 0 || rk_write_all(fd, buf, len) < 0)
-                return rk_err_errno(err, negative_errno(), "cannot write /etc/%s", name);
-        return s1_userns_own(fd, err); /* the pod's root owns it, as the image's files */
-}
-
-static int write_etc(const struct s1_pod *pod, int root, rk_error *err)
-{
-        int fd = rk_open_in_root(root, "/etc", O_PATH | O_DIRECTORY, 0, RK_RESOLVE_NO_XDEV, NULL);
-        if (fd == -ENOENT && mkdirat(root, "etc", 0755) == 0)
-                fd = rk_open_in_root(root, "/etc", O_PATH | O_DIRECTORY, 0, RK_RESOLVE_NO_XDEV,
-                                     NULL);
-        /* /etc from a volume (EXDEV), or an image /etc that leads nowhere: leave it be. */
-        if (fd == -EXDEV || fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
-                return 0;
-        if (fd < 0)
-                return rk_err_errno(err, fd, "cannot open the app's /etc");
-        _cleanup_close_ int etc = fd;
-        char hosts[256];
-        int n = snprintf(hosts, sizeof(hosts),
-                         "127.0.0.1\tlocalhost localhost.localdomain %s\n"
-                         "::1\tlocalhost ip6-localhost ip6-loopback %s\n",
-                         pod->plan->hostname, pod->plan->hostname);
-        int r = create_if_missing(etc, "hosts", hosts, (size_t)n, err);
-        if (r < 0 || pod->plan->net != S1_NET_HOST)
-                return r;
-        /* Sharing the host's network: its resolver configuration applies too. */
-        _cleanup_free_ char *resolv = NULL;
-        size_t len = 0;
-        rk_error ignored = RK_ERROR_INIT;
-        /* The host's file, often a symlink (systemd-resolved): followed on purpose. */
-        _cleanup_close_ int host = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
-        if (host < 0 ||
-            rk_read_fd_capped(host, "/etc/resolv.conf", 64 * 1024, &resolv, &len, &ignored) < 0)
-                return 0;
-        return create_if_missing(etc, "resolv.conf", resolv, len, err);
-}
-
 /* ---- masked and read-only kernel paths ---- */
 
 static void record_in(struct s1_app_root *ar, const char *dir, const char *name)
@@ -356,7 +310,7 @@ static int mount_api_fs(struct s1_app_root *ar, rk_error *err)
                 return dev;
         int r = s1_mount_volumes(ar, err);
         if (r >= 0)
-                r = write_etc(pod, ar->root, err);
+                r = s1_write_etc(pod, ar->root, err);
         /* sysfs shows the network namespace of whoever mounts it: join the pod's first. */
         if (r >= 0 && pod->net_ready_fd >= 0)
                 r = s1_ns_app_join_net(pod->net_ready_fd, err);
