@@ -302,7 +302,12 @@ int main(int argc, char **argv)
                         rk_log_error("enter: %s", err.msg);
                         return S1_EXIT_RUNTIME;
                 }
-                return s1_enter(pod.path, app, cmd && *cmd ? cmd : NULL, pod.debug);
+                /* The helper has joined the app's namespaces: it ends without atexit handlers
+                 * (a leak checker's tracer, made in the pod's PID namespace, could not attach
+                 * to it and would wait forever). */
+                int code = s1_enter(pod.path, app, cmd && *cmd ? cmd : NULL, pod.debug);
+                fflush(NULL);
+                _exit(code);
         }
         if (stop)
                 return s1_stop(pod.path, force, (unsigned)timeout);
