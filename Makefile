@@ -159,6 +159,8 @@ check: deps
 	$(Q)RKT_BUILD=$(BUILD) RKT_SAN_BUILD=build-san $(PROVE) \
 	  $(UNIT_BIN) $(UNIT_BIN:$(BUILD)/%=build-san/%) tests/fuzz-replay.sh \
 	  $(sort $(wildcard tests/integration/*.bats))
+	@echo "== the pod, fetch and isolator suites again, on the sanitizer build (rkt and rkt-stage1)"
+	$(Q)RKT_BUILD=build-san $(PROVE) $(sort $(wildcard tests/integration/[5-9]*.bats))
 
 check-unit: tests
 	$(Q)RKT_BUILD=$(BUILD) $(PROVE) $(UNIT_BIN) tests/fuzz-replay.sh
