@@ -45,9 +45,14 @@ static const char *const verb_names[] = {"run", "prepare"};
 static void help_flags(void)
 {
         printf("Pod flags (before the first IMAGE):\n"
-               "  --net=none|host          none (default): the pod gets its own network\n"
-               "                           namespace with only a loopback interface; host:\n"
-               "                           the host's network (no bridged default network yet)\n"
+               "  --net=none|host|default|default-restricted\n"
+               "                           none (default): own network namespace with only\n"
+               "                           a loopback interface; host: the host's network;\n"
+               "                           default: a veth to the host, 172.16.28.0/24,\n"
+               "                           masqueraded; default-restricted: 172.31.0.0/16,\n"
+               "                           reaches the host only\n"
+               "  --port=NAME:[HOSTIP:]HOSTPORT   forward a host port to the app port NAME\n"
+               "                           (tcp/udp; default networks only; repeatable)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
@@ -113,7 +118,8 @@ void rk_help_prepare(void)
 
 void rk_help_run_prepared(void)
 {
-        printf("Usage: rkt run-prepared [--net=none|host] [--hostname=NAME] [--interactive] "
+        printf("Usage: rkt run-prepared [--net=none|host|default|default-restricted] "
+               "[--hostname=NAME] [--interactive] "
                "UUID\n"
                "\n"
                "Run a prepared pod (UUID or a unique prefix). Exit status as for 'rkt run'.\n"
@@ -321,6 +327,7 @@ struct flag {
 
 static const struct flag flags[] = {
     {"net", POD, false},
+    {"port", POD, false},
     {"hostname", POD, false},
     {"volume", POD, false},
     {"set-env", POD, false},
@@ -424,6 +431,15 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
         bool b = false;
         if (!strcmp(name, "net"))
                 return dup_opt(&o->net, v ? v : "default");
+        if (!strcmp(name, "port")) {
+                if (o->n_ports >= RK_NET_MAX_PORTS)
+                        return rk_err(err, -EINVAL, "--port: at most %d", RK_NET_MAX_PORTS);
+                struct rk_net_port_opt *np = realloc(o->ports, (o->n_ports + 1) * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                o->ports = np;
+                return rk_net_port_parse(v, &o->ports[o->n_ports++], err);
+        }
         if (!strcmp(name, "hostname"))
                 return dup_opt(&o->hostname, v);
         if (!strcmp(name, "volume"))
@@ -683,11 +699,13 @@ static int read_pod_manifest(struct run_args *a, rk_error *err)
 static int check_args(const char *verb, struct run_args *a)
 {
         struct rk_pod_opts *o = &a->o;
-        if (o->net && !strcmp(o->net, "default"))
-                return rk_usage_error(verb, "--net=default: no bridged default network yet; "
-                                            "use --net=none or --net=host");
-        if (o->net && strcmp(o->net, "none") && strcmp(o->net, "host"))
-                return rk_usage_error(verb, "--net=%s: unknown network (none, host)", o->net);
+        if (o->net && rk_net_kind(o->net) < 0)
+                return rk_usage_error(verb,
+                                      "--net=%s: unknown network (default, default-restricted, "
+                                      "none, host)",
+                                      o->net);
+        if (o->n_ports && !rk_net_contained(rk_net_kind(o->net ? o->net : "none")))
+                return rk_usage_error(verb, "--port needs --net=default or default-restricted");
         if (a->pod_manifest && (o->n_apps || o->n_volumes || o->n_mounts || o->set_env.n ||
                                 a->env_file || o->inherit_env))
                 return rk_usage_error(verb, "--pod-manifest cannot be combined with IMAGE "
@@ -1083,9 +1101,11 @@ int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
         }
         if (!uuid)
                 return rk_usage_error("run-prepared", "expected a pod UUID");
-        if (net && !strcmp(net, "default"))
-                return rk_usage_error("run-prepared", "--net=default: no bridged default "
-                                                      "network yet; use --net=none or --net=host");
+        if (net && rk_net_kind(net) < 0)
+                return rk_usage_error("run-prepared",
+                                      "--net=%s: unknown network (default, default-restricted, "
+                                      "none, host)",
+                                      net);
         rk_error err = RK_ERROR_INIT;
         char stage1[PATH_MAX];
         _cleanup_close_ int fd = rk_stage1_open(stage1, sizeof(stage1), &err);

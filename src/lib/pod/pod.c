@@ -911,8 +911,12 @@ static int destroy(struct rk_pod *pod, rk_pod_stage1_gc_fn stage1_gc, void *ud, 
                 r = rm_tree(pod->pods->statefd[pod->state], pod->uuid, 0);
         if (r < 0)
                 return rk_err_errno(err, r, "pod %s: cannot remove '%s'", pod->uuid, path);
-        /* --private-users: its host id range may go to another pod only now */
-        return rk_userns_free(pod->pods->dirfd, pod->uuid, err);
+        /* --private-users: its host id range may go to another pod only now; its address and
+         * forwards too (net.h: the rkt table is rebuilt without them) */
+        r = rk_userns_free(pod->pods->dirfd, pod->uuid, err);
+        if (r >= 0)
+                r = rk_net_free(rk_pods_data_dir(pod->pods), pod->uuid, err);
+        return r;
 }
 
 static void audit_removed(struct rk_pods *p, const char *uuid, const char *by)

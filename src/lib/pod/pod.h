@@ -33,6 +33,7 @@
 #include "aci/manifest.h"
 #include "aci/types.h"
 #include "base/error.h"
+#include "pod/net.h"
 #include "store/store.h"
 
 enum rk_pod_state {
@@ -214,7 +215,9 @@ struct rk_pod_opts {
         struct rk_name_values set_env; /* --set-env-file entries, then --set-env, in order */
         char **inherit_env;            /* --inherit-env: the parent's environ, or NULL */
         char *hostname;                /* NULL: "rkt-<uuid>" */
-        char *net;                     /* "none" or "host" */
+        char *net;                     /* none, host, default, default-restricted (net.h) */
+        struct rk_net_port_opt *ports; /* --port, resolved against the apps' ports */
+        size_t n_ports;
         bool interactive;
         bool no_overlay;
         bool readonly_rootfs;             /* every app */
