@@ -243,9 +243,15 @@ has_entries() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 @test "bad flags are usage errors" {
 	rk run
 	[ "$status" -eq 2 ]
-	rk run --net=default "$PROBE_ACI"
+	rk run --net=bridge "$PROBE_ACI"
 	[ "$status" -eq 2 ]
-	contains "$stderr" "--net=none or --net=host"
+	contains "$stderr" "unknown network (default, default-restricted, none, host)"
+	rk run --net=host --port=http:8080 "$PROBE_ACI"
+	[ "$status" -eq 2 ]
+	contains "$stderr" "--port needs --net=default"
+	rk run --net=default --port=http:0 "$PROBE_ACI"
+	[ "$status" -eq 2 ]
+	contains "$stderr" "not NAME:[HOSTIP:]HOSTPORT"
 	rk run --user=0 "$PROBE_ACI"
 	[ "$status" -eq 2 ]
 	contains "$stderr" "app flag"

@@ -38,7 +38,8 @@ int rk_net_network(int kind, struct rk_net_lease *ret)
         struct in_addr a;
         if (kind == RK_NET_DEFAULT) {
                 inet_pton(AF_INET, "172.16.28.0", &a);
-                *ret = (struct rk_net_lease){.subnet = a.s_addr, .prefix = 24, .default_route = true};
+                *ret =
+                    (struct rk_net_lease){.subnet = a.s_addr, .prefix = 24, .default_route = true};
         } else if (kind == RK_NET_RESTRICTED) {
                 inet_pton(AF_INET, "172.31.0.0", &a);
                 *ret = (struct rk_net_lease){.subnet = a.s_addr, .prefix = 16};
@@ -358,7 +359,7 @@ int rk_net_ruleset(const struct rk_net_entry *v, size_t n, char **ret, rk_error 
            sd, def.prefix, sr, res.prefix);
         sb(&b, "  chain raw-prerouting {\n"
                "    type filter hook prerouting priority raw; policy accept;\n"
-               "    iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n"
+               "    iifname != \"lo\" ip daddr 127.0.0.0/8 counter drop\n"
                "    iifname \"rkt*\" meta nfproto ipv4 fib saddr . iif oif missing drop\n"
                "  }\n");
         sb(&b, "  chain nat-prerouting {\n"
@@ -367,20 +368,22 @@ int rk_net_ruleset(const struct rk_net_entry *v, size_t n, char **ret, rk_error 
         sb(&b, "  }\n  chain nat-output {\n"
                "    type nat hook output priority -100; policy accept;\n");
         dnat_rules(&b, v, n);
-        sb(&b, "  }\n  chain nat-postrouting {\n"
-               "    type nat hook postrouting priority srcnat; policy accept;\n"
-               "    ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
-               "    ct status dnat ip saddr @subnets masquerade\n"
-               "    ip saddr %s/%u ip daddr != @subnets masquerade\n"
-               "  }\n",
+        sb(&b,
+           "  }\n  chain nat-postrouting {\n"
+           "    type nat hook postrouting priority srcnat; policy accept;\n"
+           "    ct status dnat ip saddr 127.0.0.0/8 masquerade\n"
+           "    ct status dnat ip saddr @subnets masquerade\n"
+           "    ip saddr %s/%u ip daddr != @subnets masquerade\n"
+           "  }\n",
            sd, def.prefix);
-        sb(&b, "  chain forward {\n"
-               "    type filter hook forward priority filter; policy accept;\n"
-               "    ct state established,related accept\n"
-               "    ip daddr @subnets ct status dnat accept\n"
-               "    ip daddr @subnets drop\n"
-               "    ip saddr %s/%u drop\n"
-               "  }\n}\n",
+        sb(&b,
+           "  chain forward {\n"
+           "    type filter hook forward priority filter; policy accept;\n"
+           "    ct state established,related accept\n"
+           "    ip daddr @subnets ct status dnat accept\n"
+           "    ip daddr @subnets drop\n"
+           "    ip saddr %s/%u drop\n"
+           "  }\n}\n",
            sr, res.prefix);
 out:
         if (b.oom) {
@@ -499,7 +502,8 @@ int rk_net_alloc(const char *data_dir, const char *uuid, int kind, const struct 
                 for (uint32_t a = first; !ip && a <= last; a++) {
                         bool used = false;
                         for (size_t i = 0; !used && i < reg.n; i++)
-                                used = reg.v[i].ip == htonl(a) && pod_exists(data_dir, reg.v[i].uuid);
+                                used =
+                                    reg.v[i].ip == htonl(a) && pod_exists(data_dir, reg.v[i].uuid);
                         if (!used)
                                 ip = htonl(a);
                 }

@@ -124,6 +124,8 @@ struct rk_pod_status {
         int64_t created_ns; /* ctime of pod-created, 0 if missing */
         int64_t started_ns; /* mtime of pid, 0 if not started */
         pid_t pid;          /* 0 if unknown */
+        char net[24];       /* the plan's network ("" if unknown) */
+        char ip[16];        /* default, default-restricted: the pod's IPv4 address, else "" */
         struct rk_pod_app_status *apps;
         size_t n_apps;
 };

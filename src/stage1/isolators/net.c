@@ -227,7 +227,8 @@ int s1_net_setup(const struct s1_plan *plan, rk_error *err)
                 r = NETERR("configure the host end of the veth");
                 goto out;
         }
-        if ((r = addr_add(pod_nl, pidx, plan->net_ip)) < 0 || (r = link_up(pod_nl, pidx, false)) < 0 ||
+        if ((r = addr_add(pod_nl, pidx, plan->net_ip)) < 0 ||
+            (r = link_up(pod_nl, pidx, false)) < 0 ||
             (r = route_add(pod_nl, pidx, plan->net_gateway, 32, 0, plan->net_ip)) < 0 ||
             (r = plan->net_default_route
                      ? route_add(pod_nl, pidx, 0, 0, plan->net_gateway, plan->net_ip)
