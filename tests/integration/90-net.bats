@@ -106,12 +106,12 @@ snapshot "$T/base"
 EOF
 }
 
-@test "default: eth0 with a /32, a default route via the gateway, lo up; reaches the host and, masqueraded, the LAN" {
+@test "default: eth0 with a /32 and no IPv6, a default route via the gateway, lo up; reaches the host and, masqueraded, the LAN" {
 	sandbox <<'EOF'
 busybox httpd -p 8000 -h "$T/cl"
 C busybox httpd -p 10.99.0.2:80 -h "$T/cl"
 R run --net=default "$NET_ACI" -- -c '
-	ip -4 -o addr show dev eth0 | awk "{print \$4}"; ip route; cat /sys/class/net/lo/operstate
+	ip -o addr show dev eth0 | awk "{print \$4}"; ip route; cat /sys/class/net/lo/operstate
 	wget -q -O - http://172.16.28.1:8000/ ; wget -q -O - http://10.99.0.2/cgi-bin/ip' ---
 EOF
 	echo "$output"

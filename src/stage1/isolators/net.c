@@ -123,6 +123,21 @@ static int link_up(struct mnl_socket *nl, int index, bool localnet)
         return nl_talk(nl, h, NULL, NULL);
 }
 
+/* No IPv6 on either end: no link-local address, so the pair carries IPv4 only (what the
+ * filters of stage0's table speak). Where the kernel has no IPv6 there is nothing to do. */
+static int no_ipv6(struct mnl_socket *nl, int index)
+{
+        char buf[NL_BUF];
+        struct nlmsghdr *h = link_msg(buf, RTM_NEWLINK, 0, index);
+        struct nlattr *spec = mnl_attr_nest_start(h, IFLA_AF_SPEC);
+        struct nlattr *inet6 = mnl_attr_nest_start(h, AF_INET6);
+        mnl_attr_put_u8(h, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+        mnl_attr_nest_end(h, inet6);
+        mnl_attr_nest_end(h, spec);
+        int r = nl_talk(nl, h, NULL, NULL);
+        return r == -EAFNOSUPPORT || r == -EOPNOTSUPP ? 0 : r;
+}
+
 static int addr_add(struct mnl_socket *nl, int index, uint32_t ip)
 {
         char buf[NL_BUF];
@@ -219,6 +234,10 @@ int s1_net_setup(const struct s1_plan *plan, rk_error *err)
         if ((r = link_index(host_nl, host_if, &hidx)) < 0 ||
             (r = link_index(pod_nl, "eth0", &pidx)) < 0) {
                 r = NETERR("find the veth pair");
+                goto out;
+        }
+        if ((r = no_ipv6(host_nl, hidx)) < 0 || (r = no_ipv6(pod_nl, pidx)) < 0) {
+                r = NETERR("turn IPv6 off on the veth pair");
                 goto out;
         }
         if ((r = addr_add(host_nl, hidx, plan->net_gateway)) < 0 ||
