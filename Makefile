@@ -174,6 +174,7 @@ bench: all
 	$(Q)sh bench/run.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/fetch.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/start-latency.sh
+	$(Q)RKT=$(abspath $(RKT)) sh bench/net.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

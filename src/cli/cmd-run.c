@@ -45,12 +45,12 @@ static const char *const verb_names[] = {"run", "prepare"};
 static void help_flags(void)
 {
         printf("Pod flags (before the first IMAGE):\n"
-               "  --net=none|host|default|default-restricted\n"
-               "                           none (default): own network namespace with only\n"
-               "                           a loopback interface; host: the host's network;\n"
-               "                           default: a veth to the host, 172.16.28.0/24,\n"
-               "                           masqueraded; default-restricted: 172.31.0.0/16,\n"
-               "                           reaches the host only\n"
+               "  --net=default|default-restricted|none|host\n"
+               "                           default (the default): a veth to the host,\n"
+               "                           172.16.28.0/24, masqueraded; default-restricted:\n"
+               "                           172.31.0.0/16, reaches the host only; none: own\n"
+               "                           network namespace with only lo; host: the host's\n"
+               "                           network\n"
                "  --port=NAME:[HOSTIP:]HOSTPORT   forward a host port to the app port NAME\n"
                "                           (tcp/udp; default networks only; repeatable)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
@@ -704,7 +704,7 @@ static int check_args(const char *verb, struct run_args *a)
                                       "--net=%s: unknown network (default, default-restricted, "
                                       "none, host)",
                                       o->net);
-        if (o->n_ports && !rk_net_contained(rk_net_kind(o->net ? o->net : "none")))
+        if (o->n_ports && !rk_net_contained(rk_net_kind(o->net ? o->net : "default")))
                 return rk_usage_error(verb, "--port needs --net=default or default-restricted");
         if (a->pod_manifest && (o->n_apps || o->n_volumes || o->n_mounts || o->set_env.n ||
                                 a->env_file || o->inherit_env))
@@ -844,7 +844,7 @@ static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod
                 json_array_append_new(imgs, json_string(ids[i]));
         json_t *o =
             json_pack("{s:s, s:s, s:o, s:s, s:O}", "pod", pod->uuid, "image", n ? ids[0] : "",
-                      "images", imgs, "net", net ? net : "none", "apps", apps);
+                      "images", imgs, "net", net ? net : "default", "apps", apps);
         if (o && (g->insecure & RK_INSECURE_IMAGE))
                 json_object_set_new(o, "insecure", json_string("image"));
         if (o && po && po->insecure_capabilities)

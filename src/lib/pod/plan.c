@@ -1604,13 +1604,13 @@ static int network_json(struct rk_pod *pod, const struct rk_pod_manifest *m, con
                         const struct rk_net_port_opt *ports, size_t n_ports, json_t *plan,
                         rk_error *err)
 {
-        int kind = rk_net_kind(net ? net : "none");
+        int kind = rk_net_kind(net ? net : "default");
         if (!rk_net_contained(kind)) {
                 if (n_ports > 0)
                         return rk_err(err, -EINVAL,
                                       "--port needs --net=default or "
                                       "default-restricted, not %s",
-                                      net ? net : "none");
+                                      net ? net : "default");
                 (void)json_object_del(plan, "network");
                 return rk_net_free(rk_pods_data_dir(pod->pods), pod->uuid, err);
         }
@@ -1643,7 +1643,7 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
         json_t *plan =
             json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:O}", "version", PLAN_VERSION, "uuid",
                       pl->pod->uuid, "hostname", o->hostname ? o->hostname : host, "net",
-                      o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
+                      o->net ? o->net : "default", "interactive", o->interactive, "detached", 0,
                       "noOverlay", o->no_overlay, "apps", apps);
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0 && o->private_users)

@@ -217,7 +217,7 @@ struct rk_pod_opts {
         struct rk_name_values set_env; /* --set-env-file entries, then --set-env, in order */
         char **inherit_env;            /* --inherit-env: the parent's environ, or NULL */
         char *hostname;                /* NULL: "rkt-<uuid>" */
-        char *net;                     /* none, host, default, default-restricted (net.h) */
+        char *net; /* none, host, default, default-restricted (net.h); NULL: default */
         struct rk_net_port_opt *ports; /* --port, resolved against the apps' ports */
         size_t n_ports;
         bool interactive;
