@@ -343,3 +343,41 @@ EOF
 	[ "${lines[1]}" = --- ]
 	contains "$output" up0
 }
+
+@test "--private-users: the veth's pod end lands in the namespace the pod's user namespace owns" {
+	sandbox <<'EOF2'
+busybox httpd -p 8000 -h "$T/cl"
+R run --private-users "$NET_ACI" -- -c '
+	ip -o addr show dev eth0 | awk "{print \$4}"; cat /proc/self/uid_map
+	wget -q -O - http://172.16.28.1:8000/' ---
+R gc --grace-period=0s >/dev/null 2>&1
+snapshot "$T/after"
+diff "$T/base" "$T/after" && echo CLEAN
+EOF2
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "172.16.28.2/32" ]
+	[[ "${lines[1]}" =~ ^\ +0\ +[1-9][0-9]+\ +65536$ ]]
+	[ "${lines[2]}" = client ]
+	contains "$output" CLEAN
+}
+
+@test "concurrent starts get distinct addresses (no --net: default), and all of them are released" {
+	sandbox <<'EOF2'
+for i in 1 2 3 4 5 6; do pod_bg p$i "$NET_ACI" -- -c 'sleep 30' ---; done
+for i in 1 2 3 4 5 6; do wait_pod p$i; done
+R list --no-legend | awk '{print $NF}' | sort -u | wc -l
+R list --no-legend | grep -c 'default:ip4=172.16.28.'
+stop_pod p1 p2 p3 p4 p5 p6
+R gc --grace-period=0s >/dev/null 2>&1
+snapshot "$T/after"
+diff "$T/base" "$T/after" && echo CLEAN
+EOF2
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 6 ]
+	[ "${lines[1]}" = 6 ]
+	contains "$output" CLEAN
+}

@@ -44,11 +44,10 @@ static void test_port_parse(void **state)
         assert_int_equal(rk_net_port_parse("dns:10.0.0.1:53", &p, &err), 0);
         assert_int_equal(ntohl(p.host_ip), 0x0a000001u);
         assert_int_equal(p.host_port, 53);
-        static const char *const bad[] = {"http",       ":80",          "http:",
-                                          "http:0",     "http:65536",   "http:080",
-                                          "http:8o",    "http:1.2.3:80", "http:::80",
-                                          "a:1.2.3.4:5:6", "http:[::1]:80", "http: 80",
-                                          "http:-1"};
+        static const char *const bad[] = {
+            "http",          ":80",      "http:",         "http:0",    "http:65536",
+            "http:080",      "http:8o",  "http:1.2.3:80", "http:::80", "a:1.2.3.4:5:6",
+            "http:[::1]:80", "http: 80", "http:-1"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 if (rk_net_port_parse(bad[i], &p, &err) != -EINVAL) {
                         print_error("accepted '%s'\n", bad[i]);
