@@ -318,6 +318,13 @@ nft flush ruleset
 echo "flushed: $(C wget -q -t 1 -T 2 -O - http://10.99.0.1:8080/ || echo fail)"
 R gc >/dev/null 2>&1
 echo "rebuilt: $(C wget -q -t 1 -T 3 -O - http://10.99.0.1:8080/ || echo fail)"
+# a table of that name declared otherwise (another chain priority) is replaced whole
+nft delete table inet rkt
+nft add table inet rkt
+nft add chain inet rkt forward '{ type filter hook forward priority 10; }'
+R gc >/dev/null 2>&1
+nft list chain inet rkt forward | grep -o "priority filter"
+echo "replaced: $(C wget -q -t 1 -T 3 -O - http://10.99.0.1:8080/ || echo fail)"
 stop_pod web
 R gc --grace-period=0s >/dev/null 2>&1
 nft list ruleset | wc -l
@@ -327,6 +334,8 @@ EOF
 	[ "$status" -eq 0 ]
 	contains "$output" "flushed: fail"
 	contains "$output" "rebuilt: pod80"
+	contains "$output" "priority filter"
+	contains "$output" "replaced: pod80"
 	[ "${lines[-1]}" = 0 ]
 }
 

@@ -112,6 +112,8 @@ static void test_ruleset(void **state)
         e[0].fwd[1] = (struct rk_net_fwd){.udp = true, .host_port = 53, .pod_port = 5353};
         inet_pton(AF_INET, "10.0.0.1", &e[0].fwd[1].host_ip);
         assert_int_equal(rk_net_ruleset(e, 2, &s, &err), 0);
+        assert_true(
+            strncmp(s, "add table inet rkt\nflush table inet rkt\ntable inet rkt {\n", 56) == 0);
         assert_non_null(strstr(s, "fib daddr type local tcp dport 8080 dnat ip to 172.16.28.2:80 "
                                   "comment \"" U1 "\"\n"));
         assert_non_null(strstr(s, "ip daddr 10.0.0.1 udp dport 53 dnat ip to 172.16.28.2:5353"));

@@ -71,7 +71,8 @@ int rk_net_free(const char *data_dir, const char *uuid, rk_error *err);
  * no lease and no table, does nothing. */
 int rk_net_reconcile(const char *data_dir, rk_error *err);
 
-/* The table's text for a registry (exposed for the unit tests): buf gets the nft script. */
+/* The table's text for a registry (exposed for the unit tests): the nft script, which flushes
+ * the table and declares it again (with no entry: deletes it). */
 struct rk_net_entry {
         char uuid[40];
         int kind;
