@@ -1057,8 +1057,14 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
         if (r >= 0 && (r = rk_pod_plan_landlock_off(pod, &err)) >= 0)
                 po.insecure_landlock = r > 0;
+        struct rk_pod_status st = {0};
+        rk_error ignored = RK_ERROR_INIT;
+        /* without --net the audit record names the network the plan keeps */
+        if (r >= 0 && !net && rk_pod_status_read(pod, &st, &ignored) >= 0 && st.net[0])
+                net = st.net;
         if (r >= 0)
                 r = audit_pod(g, "run", pod, ids, n, net, &po, &err);
+        rk_pod_status_clear(&st);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)

@@ -1586,6 +1586,11 @@ static int resolve_ports(const struct rk_pod_manifest *m, const struct rk_net_po
                 if (!found)
                         return rk_err(err, -ENOENT, "--port=%s: no app has a port named so",
                                       o[i].name);
+                if (found->count > 1)
+                        return rk_err(err, -EINVAL,
+                                      "--port=%s: the image's port is a range of %u ports; only "
+                                      "single ports are forwarded",
+                                      o[i].name, found->count);
                 if (strcmp(found->protocol, "tcp") && strcmp(found->protocol, "udp"))
                         return rk_err(err, -EPROTONOSUPPORT,
                                       "--port=%s: protocol %s (only tcp and udp are forwarded)",
