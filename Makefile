@@ -30,7 +30,8 @@ OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-r
 LDHARD  += -fsanitize=$(SANITIZE)
 endif
 
-LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcap libseccomp libselinux
+LIBS_PC := jansson libarchive libcrypto gpgme sqlite3 libcap libseccomp libselinux libmnl \
+           libnftables
 # libcurl is not linked: src/lib/fetch/http.c loads it with dlopen on first use.
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
@@ -109,7 +110,7 @@ $(RKT): $(CLI_OBJ) $(BUILD)/librkt.a $(BUILD)/librkbase.a
 
 # Stage1 links lib/base and the isolator libraries only: no archive, HTTP, OpenPGP or SQL code
 # in the process that builds the pod.
-STAGE1_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto libcap libseccomp libselinux 2>/dev/null)
+STAGE1_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto libcap libseccomp libselinux libmnl 2>/dev/null)
 # It writes the pod's exit record: the audit log's writer comes along.
 STAGE1_AUDIT := $(BUILD)/src/lib/audit/audit.o $(BUILD)/src/lib/audit/summary.o
 $(BUILD)/rkt-stage1: $(STAGE1_OBJ) $(STAGE1_AUDIT) $(BUILD)/librkbase.a
@@ -175,6 +176,7 @@ bench: all
 	$(Q)sh bench/run.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/fetch.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/start-latency.sh
+	$(Q)RKT=$(abspath $(RKT)) sh bench/net.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

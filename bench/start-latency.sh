@@ -96,8 +96,9 @@ rows = [
                        UMOUNT + " && exec crun run --bundle " + bundle + "-seccomp ID"]),
     ("systemd-nspawn", ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit",
                         "--private-network", "--read-only", "-D", root, "/bin/true"]),
-    ("rkt run", [rkt] + g.split() + ["run", image]),
-    ("rkt run -seccomp", [rkt] + g.split() + ["--insecure-options=seccomp", "run", image]),
+    ("rkt run", [rkt] + g.split() + ["run", "--net=none", image]),
+    ("rkt run -seccomp", [rkt] + g.split() + ["--insecure-options=seccomp", "run", "--net=none",
+                                              image]),
 ]
 def which(c):
     if c[0].startswith("/"):

@@ -93,7 +93,7 @@ if "$RKT" $G fetch "$OUT/tampered-busybox.aci"; then
 	exit 1
 fi
 echo "== rkt run example.com/busybox   (the signed image, in its own pod)"
-"$RKT" $G run --uuid-file-save="$OUT/uuid" example.com/busybox
+"$RKT" $G run --net=none --uuid-file-save="$OUT/uuid" example.com/busybox
 echo "== rkt status"
 "$RKT" $G status "$(cat "$OUT/uuid")"
 echo "== rkt list"

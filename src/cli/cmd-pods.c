@@ -256,36 +256,40 @@ static json_t *status_json(const struct rk_pod_status *s)
                 json_object_set_new(o, "started_at", json_integer(s->started_ns / 1000000000));
         if (s->pid)
                 json_object_set_new(o, "pid", json_integer(s->pid));
+        if (s->ip[0])
+                json_object_set_new(o, "networks",
+                                    json_pack("[{s:s, s:s, s:s}]", "netName", s->net, "ifName",
+                                              "eth0", "ip", s->ip));
         return o;
 }
 
 struct row {
         char uuid[RK_UUID_STRING_MAX];
         const char *app, *image, *state;
-        char created[64], started[64];
+        char created[64], started[64], networks[48];
 };
 
 static void print_rows(const struct row *rows, size_t n, bool legend)
 {
-        static const char *const head[] = {"UUID",  "APP",     "IMAGE NAME",
-                                           "STATE", "CREATED", "STARTED"};
-        int w[6];
-        for (size_t k = 0; k < 6; k++)
+        static const char *const head[] = {"UUID",    "APP",     "IMAGE NAME", "STATE",
+                                           "CREATED", "STARTED", "NETWORKS"};
+        int w[7];
+        for (size_t k = 0; k < 7; k++)
                 w[k] = legend ? (int)strlen(head[k]) : 0;
         for (size_t i = 0; i < n; i++) {
-                const char *c[] = {rows[i].uuid,  rows[i].app,     rows[i].image,
-                                   rows[i].state, rows[i].created, rows[i].started};
-                for (size_t k = 0; k < 6; k++)
+                const char *c[] = {rows[i].uuid,    rows[i].app,     rows[i].image,   rows[i].state,
+                                   rows[i].created, rows[i].started, rows[i].networks};
+                for (size_t k = 0; k < 7; k++)
                         if ((int)strlen(c[k]) > w[k])
                                 w[k] = (int)strlen(c[k]);
         }
         if (legend)
-                printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], head[0], w[1], head[1], w[2],
-                       head[2], w[3], head[3], w[4], head[4], head[5]);
+                printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], head[0], w[1], head[1],
+                       w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], head[6]);
         for (size_t i = 0; i < n; i++)
-                printf("%-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], rows[i].uuid, w[1], rows[i].app,
-                       w[2], rows[i].image, w[3], rows[i].state, w[4], rows[i].created,
-                       rows[i].started);
+                printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", w[0], rows[i].uuid, w[1],
+                       rows[i].app, w[2], rows[i].image, w[3], rows[i].state, w[4], rows[i].created,
+                       w[5], rows[i].started, rows[i].networks);
 }
 
 static int list_table(const struct rk_pod_status *v, size_t n, bool full, bool legend)
@@ -307,6 +311,11 @@ static int list_table(const struct rk_pod_status *v, size_t n, bool full, bool l
                         rows[r].state = v[i].state_name;
                         ago(v[i].created_ns, full, rows[r].created);
                         ago(v[i].started_ns, full, rows[r].started);
+                        if (v[i].ip[0])
+                                snprintf(rows[r].networks, sizeof(rows[r].networks), "%s:ip4=%s",
+                                         v[i].net, v[i].ip);
+                        else
+                                snprintf(rows[r].networks, sizeof(rows[r].networks), "-");
                 }
         print_rows(rows, nrows, legend);
         return RK_EXIT_OK;
@@ -370,6 +379,8 @@ static void print_status(const struct rk_pod_status *s)
         if (s->pid)
                 printf("pid=%d\n", (int)s->pid);
         printf("exited=%s\n", s->exited ? "true" : "false");
+        if (s->ip[0])
+                printf("networks=%s:ip4=%s\n", s->net, s->ip);
         for (size_t i = 0; i < s->n_apps; i++)
                 if (s->apps[i].has_exit_code)
                         printf("app-%s=%d\n", s->apps[i].name, s->apps[i].exit_code);
@@ -619,6 +630,11 @@ int rk_cmd_gc(const struct rk_global *g, int argc, char **argv)
         rk_error terr = RK_ERROR_INIT;
         if (!o.mark_only && gc_trees(g, pods, o.grace_ns, &terr) < 0)
                 x = rk_fail(&terr);
+        /* the rkt nftables table, rebuilt from the leases: leases of vanished pods go, and a
+         * table something else flushed comes back (src/lib/pod/net.h) */
+        rk_error nerr = RK_ERROR_INIT;
+        if (!o.mark_only && rk_net_reconcile(g->dir, &nerr) < 0)
+                x = rk_fail(&nerr);
         rk_pods_close(pods);
         return x;
 }

@@ -47,9 +47,14 @@ static const char *const verb_names[] = {"run", "prepare"};
 static void help_flags(void)
 {
         printf("Pod flags (before the first IMAGE):\n"
-               "  --net=none|host          none (default): the pod gets its own network\n"
-               "                           namespace with only a loopback interface; host:\n"
-               "                           the host's network (no bridged default network yet)\n"
+               "  --net=default|default-restricted|none|host\n"
+               "                           default (the default): a veth to the host,\n"
+               "                           172.16.28.0/24, masqueraded; default-restricted:\n"
+               "                           172.31.0.0/16, reaches the host only; none: own\n"
+               "                           network namespace with only lo; host: the host's\n"
+               "                           network\n"
+               "  --port=NAME:[HOSTIP:]HOSTPORT   forward a host port to the app port NAME\n"
+               "                           (tcp/udp; default networks only; repeatable)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
                "  --dns=IP[,IP]|host|none  /etc/resolv.conf: these name servers (at most 3),\n"
                "                           the host's file, or the image's own (none)\n"
@@ -123,7 +128,8 @@ void rk_help_prepare(void)
 
 void rk_help_run_prepared(void)
 {
-        printf("Usage: rkt run-prepared [--net=none|host] [--hostname=NAME] [--interactive] "
+        printf("Usage: rkt run-prepared [--net=none|host|default|default-restricted] "
+               "[--hostname=NAME] [--interactive] "
                "UUID\n"
                "\n"
                "Run a prepared pod (UUID or a unique prefix). Exit status as for 'rkt run'.\n"
@@ -332,6 +338,7 @@ struct flag {
 
 static const struct flag flags[] = {
     {"net", POD, false},
+    {"port", POD, false},
     {"hostname", POD, false},
     {"dns", POD, false},
     {"dns-search", POD, false},
@@ -440,6 +447,15 @@ static int pod_flag(struct run_args *a, const char *name, const char *v, rk_erro
         bool b = false;
         if (!strcmp(name, "net"))
                 return dup_opt(&o->net, v ? v : "default");
+        if (!strcmp(name, "port")) {
+                if (o->n_ports >= RK_NET_MAX_PORTS)
+                        return rk_err(err, -EINVAL, "--port: at most %d", RK_NET_MAX_PORTS);
+                struct rk_net_port_opt *np = realloc(o->ports, (o->n_ports + 1) * sizeof(*np));
+                if (!np)
+                        return -ENOMEM;
+                o->ports = np;
+                return rk_net_port_parse(v, &o->ports[o->n_ports++], err);
+        }
         if (!strcmp(name, "hostname"))
                 return dup_opt(&o->hostname, v);
         if (!strncmp(name, "dns", 3) || !strcmp(name, "hosts-entry"))
@@ -703,11 +719,13 @@ static int read_pod_manifest(struct run_args *a, rk_error *err)
 static int check_args(const char *verb, struct run_args *a)
 {
         struct rk_pod_opts *o = &a->o;
-        if (o->net && !strcmp(o->net, "default"))
-                return rk_usage_error(verb, "--net=default: no bridged default network yet; "
-                                            "use --net=none or --net=host");
-        if (o->net && strcmp(o->net, "none") && strcmp(o->net, "host"))
-                return rk_usage_error(verb, "--net=%s: unknown network (none, host)", o->net);
+        if (o->net && rk_net_kind(o->net) < 0)
+                return rk_usage_error(verb,
+                                      "--net=%s: unknown network (default, default-restricted, "
+                                      "none, host)",
+                                      o->net);
+        if (o->n_ports && !rk_net_contained(rk_net_kind(o->net ? o->net : "default")))
+                return rk_usage_error(verb, "--port needs --net=default or default-restricted");
         if (a->pod_manifest && (o->n_apps || o->n_volumes || o->n_mounts || o->set_env.n ||
                                 a->env_file || o->inherit_env))
                 return rk_usage_error(verb, "--pod-manifest cannot be combined with IMAGE "
@@ -863,7 +881,7 @@ static int audit_pod(const struct rk_global *g, const char *event, struct rk_pod
                 json_array_append_new(imgs, json_string(ids[i]));
         json_t *o =
             json_pack("{s:s, s:s, s:o, s:s, s:O}", "pod", pod->uuid, "image", n ? ids[0] : "",
-                      "images", imgs, "net", net ? net : "none", "apps", apps);
+                      "images", imgs, "net", net ? net : "default", "apps", apps);
         if (o && (g->insecure & RK_INSECURE_IMAGE))
                 json_object_set_new(o, "insecure", json_string("image"));
         if (o && po && po->insecure_capabilities)
@@ -1083,8 +1101,14 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
                 r = rk_pod_plan_images(pod, &ids, &n, &err);
         if (r >= 0 && (r = rk_pod_plan_landlock_off(pod, &err)) >= 0)
                 po.insecure_landlock = r > 0;
+        struct rk_pod_status st = {0};
+        rk_error ignored = RK_ERROR_INIT;
+        /* without --net the audit record names the network the plan keeps */
+        if (r >= 0 && !net && rk_pod_status_read(pod, &st, &ignored) >= 0 && st.net[0])
+                net = st.net;
         if (r >= 0)
                 r = audit_pod(g, "run", pod, ids, n, net, &po, &err);
+        rk_pod_status_clear(&st);
         if (r >= 0)
                 r = rk_pod_transition(pod, RK_POD_RUN, &err);
         if (r >= 0)
@@ -1127,9 +1151,11 @@ int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
         }
         if (!uuid)
                 return rk_usage_error("run-prepared", "expected a pod UUID");
-        if (net && !strcmp(net, "default"))
-                return rk_usage_error("run-prepared", "--net=default: no bridged default "
-                                                      "network yet; use --net=none or --net=host");
+        if (net && rk_net_kind(net) < 0)
+                return rk_usage_error("run-prepared",
+                                      "--net=%s: unknown network (default, default-restricted, "
+                                      "none, host)",
+                                      net);
         rk_error err = RK_ERROR_INIT;
         char stage1[PATH_MAX];
         _cleanup_close_ int fd = rk_stage1_open(stage1, sizeof(stage1), &err);

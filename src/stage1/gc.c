@@ -218,7 +218,16 @@ int s1_gc(const char *pod_path, rk_error *err)
         if (n <= 0)
                 return rk_err_errno(err, negative_errno(), "cannot name the pod directory");
         base[n] = 0;
-        int r = unmount_all(pod_fd, base, err);
+        /* The host end of the pod's veth dies with the pod's network namespace; one left (the
+         * namespace still held somewhere) goes now. A plan that does not load has none. */
+        _cleanup_(s1_plan_freep) struct s1_plan *plan = NULL;
+        rk_error ignored = RK_ERROR_INIT;
+        int r = 0;
+        if (s1_plan_load(pod_fd, &plan, &ignored) >= 0)
+                r = s1_net_gc(plan, err);
+        if (r < 0)
+                return r;
+        r = unmount_all(pod_fd, base, err);
         if (r < 0)
                 return r;
         static const char *const dirs[] = {"rootfs", "overlay", "mounts"};

@@ -130,7 +130,10 @@ static int supervise(const struct s1_pod *pod, struct app_proc *apps, size_t lef
 static void make_pod_net(const struct s1_pod *pod, int ready_w)
 {
         rk_error err = RK_ERROR_INIT;
-        if (s1_ns_pod_net(&err) < 0 || s1_mds_attach(pod->plan, &err) < 0) {
+        /* default, default-restricted: a netlink socket of the host's namespace first, then
+         * the veth pair once we are in the pod's (isolators/net.c) */
+        if (s1_net_host_open(pod->plan, &err) < 0 || s1_ns_pod_net(&err) < 0 ||
+            s1_net_setup(pod->plan, &err) < 0 || s1_mds_attach(pod->plan, &err) < 0) {
                 rk_log_error("%s", err.msg);
                 return;
         }
@@ -142,7 +145,7 @@ static void make_pod_net(const struct s1_pod *pod, int ready_w)
 static int start_apps(struct s1_pod *pod, struct app_proc *apps)
 {
         int ready[2] = {-EBADF, -EBADF};
-        bool own_net = pod->plan->net == S1_NET_NONE;
+        bool own_net = pod->plan->net != S1_NET_HOST;
         /* A pipe buffer holds one byte per app (at most S1_MAX_APPS): the writes never block. */
         if (own_net && pipe2(ready, O_CLOEXEC) < 0) {
                 rk_logf(RK_LOG_ERROR, 0, "pipe: %m");

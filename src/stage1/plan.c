@@ -2,6 +2,7 @@
 /* Strict reader of plan.json. Stage0 is trusted, but a bug there must not become a hole here:
  * unknown keys, wrong types, relative or non-canonical paths, out-of-range ids, duplicate
  * names and nested volume targets are all errors, and every count is capped. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -711,6 +712,80 @@ static int parse_userns(const json_t *u, struct s1_plan *p, rk_error *err)
         return 0;
 }
 
+/* One dotted-quad IPv4 address, nothing else (inet_pton refuses shorthand and leading
+ * junk). */
+static int ipv4(const json_t *o, const char *key, uint32_t *ret, rk_error *err)
+{
+        const char *s = NULL;
+        char b[72];
+        int r = rk_json_get_string(o, key, true, "plan: network", &s, err);
+        if (r < 0)
+                return r;
+        struct in_addr a;
+        if (inet_pton(AF_INET, s, &a) != 1)
+                return rk_err(err, -EBADMSG, "plan: network: %s '%s' is not an IPv4 address", key,
+                              q(s, b));
+        *ret = a.s_addr;
+        return 0;
+}
+
+/* "network": {"ip", "gateway", "subnet": "A.B.C.D/N", "defaultRoute"}: required exactly for
+ * default and default-restricted. The subnet is a network address with a prefix of 8 to 30;
+ * ip and gateway are distinct hosts inside it (neither its network nor broadcast address). */
+static int parse_network(const json_t *n, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"ip", "gateway", "subnet", "defaultRoute", NULL};
+        bool want = p->net == S1_NET_DEFAULT || p->net == S1_NET_RESTRICTED;
+        if (!want)
+                return n ? rk_err(err, -EBADMSG, "plan: network given for net none or host") : 0;
+        if (!json_is_object(n))
+                return rk_err(err, -EBADMSG, "plan: network missing or not an object");
+        int r = check_keys(n, "plan: network", keys, err);
+        if (r >= 0)
+                r = ipv4(n, "ip", &p->net_ip, err);
+        if (r >= 0)
+                r = ipv4(n, "gateway", &p->net_gateway, err);
+        const char *sub = NULL;
+        if (r >= 0)
+                r = rk_json_get_string(n, "subnet", true, "plan: network", &sub, err);
+        if (r >= 0)
+                r = rk_json_get_bool(n, "defaultRoute", true, "plan: network",
+                                     &p->net_default_route, err);
+        if (r < 0)
+                return r;
+        char addr[16], b[72];
+        const char *slash = strchr(sub, '/');
+        size_t alen = slash ? (size_t)(slash - sub) : 0;
+        unsigned prefix = 0;
+        struct in_addr a;
+        bool ok = slash && alen > 0 && alen < sizeof(addr) && slash[1] >= '1' && slash[1] <= '9' &&
+                  strspn(slash + 1, "0123456789") == strlen(slash + 1) && strlen(slash + 1) <= 2;
+        if (ok) {
+                memcpy(addr, sub, alen);
+                addr[alen] = 0;
+                prefix = (unsigned)atoi(slash + 1);
+                ok = prefix >= 8 && prefix <= 30 && inet_pton(AF_INET, addr, &a) == 1;
+        }
+        uint32_t mask = ok ? htonl(~0u << (32 - prefix)) : 0;
+        if (!ok || (a.s_addr & ~mask) != 0)
+                return rk_err(err, -EBADMSG,
+                              "plan: network: subnet '%s' is not A.B.C.D/N (a network address, N "
+                              "8 to 30)",
+                              q(sub, b));
+        p->net_subnet = a.s_addr;
+        p->net_prefix = prefix;
+        const uint32_t hosts[] = {p->net_ip, p->net_gateway};
+        for (size_t i = 0; i < 2; i++)
+                if ((hosts[i] & mask) != a.s_addr || (hosts[i] & ~mask) == 0 ||
+                    (hosts[i] & ~mask) == ~mask)
+                        return rk_err(err, -EBADMSG,
+                                      "plan: network: %s is not a host address of %s",
+                                      i ? "gateway" : "ip", q(sub, b));
+        if (p->net_ip == p->net_gateway)
+                return rk_err(err, -EBADMSG, "plan: network: ip and gateway are the same");
+        return 0;
+}
+
 /* Under a user namespace every id the apps use must be mapped. */
 static int check_userns_ids(const struct s1_plan *p, rk_error *err)
 {
@@ -874,8 +949,9 @@ static int parse_mds(const json_t *m, struct s1_plan *p, rk_error *err)
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
         static const char *const keys[] = {
-            "version", "uuid",   "hostname",        "net", "interactive", "detached", "noOverlay",
-            "apps",    "userns", "cgroupsOptional", "dns", "hosts",       "mds",      NULL};
+            "version",  "uuid",      "hostname", "net",     "interactive",
+            "detached", "noOverlay", "apps",     "userns",  "cgroupsOptional",
+            "dns",      "hosts",     "mds",      "network", NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -899,10 +975,18 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
                            q(p->hostname, b));
         if (r >= 0)
                 r = rk_json_get_string(root, "net", true, "plan", &net, err);
-        if (r >= 0 && strcmp(net, "none") != 0 && strcmp(net, "host") != 0)
-                r = rk_err(err, -EBADMSG, "plan: net '%s' is not none or host", q(net, b));
+        if (r >= 0 && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
+            strcmp(net, "default") != 0 && strcmp(net, "default-restricted") != 0)
+                r = rk_err(err, -EBADMSG,
+                           "plan: net '%s' is not none, host, default or default-restricted",
+                           q(net, b));
         if (r >= 0)
-                p->net = strcmp(net, "host") == 0 ? S1_NET_HOST : S1_NET_NONE;
+                p->net = !strcmp(net, "host")      ? S1_NET_HOST
+                         : !strcmp(net, "default") ? S1_NET_DEFAULT
+                         : !strcmp(net, "none")    ? S1_NET_NONE
+                                                   : S1_NET_RESTRICTED;
+        if (r >= 0)
+                r = parse_network(json_object_get(root, "network"), p, err);
         if (r >= 0)
                 r = rk_json_get_bool(root, "interactive", false, "plan", &p->interactive, err);
         if (r >= 0)

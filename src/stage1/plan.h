@@ -26,7 +26,9 @@
 #define S1_MAX_BPF_BYTES  (4096u * 8)   /* the kernel's BPF_MAXINSNS */
 #define S1_MAX_ARG_BYTES  (128u * 1024) /* the kernel's MAX_ARG_STRLEN */
 
-enum s1_net { S1_NET_NONE, S1_NET_HOST };
+/* none: own netns with lo; host: the host's; default / default-restricted: own netns plus a
+ * veth pair to the host (isolators/net.c), addresses and NAT chosen by stage0. */
+enum s1_net { S1_NET_NONE, S1_NET_HOST, S1_NET_DEFAULT, S1_NET_RESTRICTED };
 /* "dns" / "hosts" (PLAN.md, "DNS and hosts"): absent (DEFAULT), the host's file, none (dns
  * only: the image's own file), or what the plan lists. */
 enum s1_etc_mode { S1_ETC_DEFAULT, S1_ETC_HOST, S1_ETC_NONE, S1_ETC_LIST };
@@ -82,6 +84,12 @@ struct s1_plan {
         json_t *root;
         const char *uuid, *hostname;
         enum s1_net net;
+        /* "network" (default, default-restricted only): the pod's IPv4 address, the gateway
+         * (the host end of the veth), the network's subnet, and whether the pod gets a default
+         * route (else only a route to the subnet through the gateway). Network byte order. */
+        uint32_t net_ip, net_gateway, net_subnet;
+        unsigned net_prefix;
+        bool net_default_route;
         bool interactive, detached, no_overlay;
         /* --private-users: the pod's user namespace maps 0..userns_size-1 to uid_base.. and
          * gid_base..; userns_chown forces the chown'ed copy instead of an idmapped mount. */

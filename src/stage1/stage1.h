@@ -57,6 +57,15 @@ int s1_mds_attach(const struct s1_plan *plan, rk_error *err);
 int s1_ns_app_enter(rk_error *err);
 int s1_ns_app_join_net(int ready_fd, rk_error *err);
 
+/* isolators/net.c (--net=default, default-restricted): init opens a netlink socket in the
+ * host's network namespace (host_open) before it makes or joins the pod's, then, inside it,
+ * creates and configures the veth pair (setup). gc deletes the host end if it is left. No-ops
+ * for none and host. ifname: the host end's name, "rkt" and 12 hex digits of the UUID. */
+int s1_net_host_open(const struct s1_plan *plan, rk_error *err);
+int s1_net_setup(const struct s1_plan *plan, rk_error *err);
+int s1_net_gc(const struct s1_plan *plan, rk_error *err);
+void s1_net_ifname(const struct s1_plan *plan, char name[static 16]);
+
 /* isolators/userns.c (--private-users, PLAN.md "User namespaces"). s1_userns_setup runs in
  * the outer process before init is forked: it makes the user namespace (maps written, nested
  * user namespaces blocked), the UTS, IPC and network namespaces it owns, and an idmapped

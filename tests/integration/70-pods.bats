@@ -61,7 +61,10 @@ G() { echo --dir="$D" --local-config="$T/lc" --system-config="$T/sc"; }
 rk() { rkt_run $(G) "$@"; }
 rki() { rkt_run $(G) --insecure-options=image "$@"; }
 # rkt_bg ARGS... &: in the background only; exec, so that $! is rkt's (then stage1's) PID
-rkt_bg() { exec "$RKT" $(G) --insecure-options=image "$@"; }
+rkt_bg() {
+	net_none "$@"
+	exec "$RKT" $(G) --insecure-options=image "${NN_ARGS[@]}"
+}
 
 need_stage1() {
 	[ -x "$B/rkt-stage1" ] || skip "no $B/rkt-stage1 yet: running a pod needs stage1"
@@ -243,9 +246,15 @@ has_entries() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 @test "bad flags are usage errors" {
 	rk run
 	[ "$status" -eq 2 ]
-	rk run --net=default "$PROBE_ACI"
+	rk run --net=bridge "$PROBE_ACI"
 	[ "$status" -eq 2 ]
-	contains "$stderr" "--net=none or --net=host"
+	contains "$stderr" "unknown network (default, default-restricted, none, host)"
+	rk run --net=host --port=http:8080 "$PROBE_ACI"
+	[ "$status" -eq 2 ]
+	contains "$stderr" "--port needs --net=default"
+	rk run --net=default --port=http:0 "$PROBE_ACI"
+	[ "$status" -eq 2 ]
+	contains "$stderr" "not NAME:[HOSTIP:]HOSTPORT"
 	rk run --user=0 "$PROBE_ACI"
 	[ "$status" -eq 2 ]
 	contains "$stderr" "app flag"
@@ -341,9 +350,9 @@ has_entries() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 	[ "$status" -eq 137 ]
 	rki run "$PROBE_ACI" --exec=/bin/noexec
 	[ "$status" -eq 126 ]
-	run -127 --separate-stderr "$RKT" $(G) --insecure-options=image run "$PROBE_ACI" \
+	run -127 --separate-stderr "$RKT" $(G) --insecure-options=image run --net=none "$PROBE_ACI" \
 		--exec=/no/such/program
-	run -127 --separate-stderr "$RKT" $(G) --insecure-options=image run "$PROBE_ACI" \
+	run -127 --separate-stderr "$RKT" $(G) --insecure-options=image run --net=none "$PROBE_ACI" \
 		--exec=no-such-program
 	contains "$stderr" "not found in PATH"
 }
@@ -553,10 +562,10 @@ has_entries() { [ -n "$(ls -A "$1" 2>/dev/null)" ]; }
 @test "run --interactive gives the app a real terminal" {
 	need_stage1
 	command -v script >/dev/null || skip "script(1) not installed"
-	run script -qec "$RKT $(G) --insecure-options=image run --interactive $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && test -t 1 && echo IS-A-TTY' ---" /dev/null
+	run script -qec "$RKT $(G) --insecure-options=image run --net=none --interactive $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && test -t 1 && echo IS-A-TTY' ---" /dev/null
 	[ "$status" -eq 0 ]
 	contains "$output" "IS-A-TTY"
 	# Without --interactive, stdin is not the terminal.
-	run script -qec "$RKT $(G) --insecure-options=image run $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && echo IS-A-TTY || echo NOT-A-TTY' ---" /dev/null
+	run script -qec "$RKT $(G) --insecure-options=image run --net=none $PROBE_ACI --exec=/bin/sh -- -c 'test -t 0 && echo IS-A-TTY || echo NOT-A-TTY' ---" /dev/null
 	contains "$output" "NOT-A-TTY"
 }

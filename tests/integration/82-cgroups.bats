@@ -193,11 +193,11 @@ json() {
 @test "a missing controller is refused unless --insecure-options=cgroups (warned and audited)" {
 	command -v unshare >/dev/null || skip "no unshare"
 	# a private mount namespace in which the pids hierarchy is gone
-	run --separate-stderr unshare -m sh -c "mount -t tmpfs none $CG/pids && $RKT $(G) --insecure-options=image run $PROBE_ACI --exec=/bin/true"
+	run --separate-stderr unshare -m sh -c "mount -t tmpfs none $CG/pids && $RKT $(G) --insecure-options=image run --net=none $PROBE_ACI --exec=/bin/true"
 	[ "$status" -eq 125 ] || fail_with "status $status: $stderr"
 	contains "$stderr" "no usable pids cgroup controller"
 	contains "$stderr" "--insecure-options=cgroups"
-	run --separate-stderr unshare -m sh -c "mount -t tmpfs none $CG/pids && $RKT $(G) --insecure-options=image,cgroups run $PROBE_ACI --memory=32Mi --exec=/bin/true"
+	run --separate-stderr unshare -m sh -c "mount -t tmpfs none $CG/pids && $RKT $(G) --insecure-options=image,cgroups run --net=none $PROBE_ACI --memory=32Mi --exec=/bin/true"
 	[ "$status" -eq 0 ] || fail_with "status $status: $stderr"
 	contains "$stderr" "--insecure-options=cgroups"
 	contains "$stderr" "without its pids limits"
@@ -234,11 +234,11 @@ json.dump(d, open(sys.argv[1],"w"))' "$T/pod.json"
 	[ "$(stat -f -c %T $CG/unified 2>/dev/null)" = cgroup2fs ] || skip "no cgroup2 at $CG/unified"
 	# in a private mount namespace /sys/fs/cgroup is the cgroup2 hierarchy: stage1 takes the v2
 	# path; its controllers are all bound to v1 here, so only --insecure-options=cgroups runs
-	run --separate-stderr unshare -m sh -c "mount -t cgroup2 none $CG && $RKT $(G) --insecure-options=image run $PROBE_ACI --exec=/bin/true"
+	run --separate-stderr unshare -m sh -c "mount -t cgroup2 none $CG && $RKT $(G) --insecure-options=image run --net=none $PROBE_ACI --exec=/bin/true"
 	[ "$status" -eq 125 ]
 	contains "$stderr" "no usable pids cgroup controller"
 	run --separate-stderr unshare -m sh -c "mount -t cgroup2 none $CG &&
-		$RKT $(G) --insecure-options=image,cgroups run --uuid-file-save=$T/uuid $PROBE_ACI --exec=/bin/sh -- -c 'cat /proc/self/cgroup; cat /proc/1/cgroup' --- &&
+		$RKT $(G) --insecure-options=image,cgroups run --net=none --uuid-file-save=$T/uuid $PROBE_ACI --exec=/bin/sh -- -c 'cat /proc/self/cgroup; cat /proc/1/cgroup' --- &&
 		find $CG/rkt/\$(cat $T/uuid) -mindepth 1 -type d | sort &&
 		$RKT $(G) gc --grace-period=0s >/dev/null 2>&1 &&
 		if [ -e $CG/rkt/\$(cat $T/uuid) ]; then echo LEFT; else echo GONE; fi"

@@ -52,7 +52,10 @@ teardown() {
 G() { echo --dir="$D" --local-config="$T/lc" --system-config="$T/sc"; }
 rk() { rkt_run $(G) "$@"; }
 # rkt_bg ARGS... &: in the background only; exec, so that $! is rkt's (then stage1's) PID
-rkt_bg() { exec "$RKT" $(G) --insecure-options=image "$@"; }
+rkt_bg() {
+	net_none "$@"
+	exec "$RKT" $(G) --insecure-options=image "${NN_ARGS[@]}"
+}
 
 lines_in() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 

@@ -125,7 +125,7 @@ plan_base() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["u
 
 @test "--private-users: concurrent prepares get disjoint ranges; two pods run side by side" {
 	for i in 1 2 3 4 5 6; do
-		"$RKT" $(G) --insecure-options=image prepare --quiet --private-users "$PROBE_ACI" \
+		"$RKT" $(G) --insecure-options=image prepare --quiet --net=none --private-users "$PROBE_ACI" \
 			--exec=/bin/sh -- -c 'sleep 1; cat /proc/self/uid_map' --- >"$T/uuid$i" 2>"$T/err$i" &
 	done
 	wait

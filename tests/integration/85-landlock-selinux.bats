@@ -150,7 +150,7 @@ kernel_abi() {
 @test "without Landlock in the kernel the app runs, with warnings and an audit record" {
 	W=$B/tools/no-landlock
 	[ -x "$W" ] || skip "no $W"
-	run --separate-stderr "$W" "$RKT" $(G) --insecure-options=image run "$PROBE_ACI" --exec=/bin/probe -- landlock ---
+	run --separate-stderr "$W" "$RKT" $(G) --insecure-options=image run --net=none "$PROBE_ACI" --exec=/bin/probe -- landlock ---
 	[ "$status" -eq 0 ] || fail_with "$output $stderr"
 	[ "$(json 'd["landlock"]["abi"]')" = ENOSYS ]
 	contains "$stderr" "the kernel has no Landlock"

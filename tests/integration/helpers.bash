@@ -22,10 +22,27 @@ make_layout() {
 JSON
 }
 
-# rkt_run ARGS...: run rkt, capturing stdout in $output and stderr in $stderr.
+# net_none ARGS...: ARGS in NN_ARGS, with --net=none after the first "run" or "prepare" unless
+# a --net is given. A pod's default network is "default" (a veth and the rkt nftables table in
+# the caller's network namespace): outside 90-net.bats, which runs it in a sandbox of its own,
+# no test may touch the host's network.
+net_none() {
+	local a has=0 done=0
+	NN_ARGS=()
+	for a in "$@"; do case $a in --net | --net=*) has=1 ;; esac; done
+	for a in "$@"; do
+		NN_ARGS+=("$a")
+		if [ $has = 0 ] && [ $done = 0 ]; then
+			case $a in run | prepare) NN_ARGS+=(--net=none) done=1 ;; esac
+		fi
+	done
+}
+
+# rkt_run ARGS...: run rkt (with net_none), capturing stdout in $output and stderr in $stderr.
 bats_require_minimum_version 1.5.0
 rkt_run() {
-	run --separate-stderr "$RKT" "$@"
+	net_none "$@"
+	run --separate-stderr "$RKT" "${NN_ARGS[@]}"
 }
 
 # fail_with MESSAGE: print to stderr (shown by bats on failure) and fail.

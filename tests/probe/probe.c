@@ -30,6 +30,9 @@
  *
  * Built static (libc and raw syscalls only) so any test image can carry it. Every string is
  * JSON-escaped; the output is one line. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -531,6 +534,34 @@ static int report_all(bool serve)
         return 0;
 }
 
+/* udp-recv PORT: print the first datagram to 0.0.0.0:PORT (and exit); udp-send IP PORT MSG. */
+static int udp(const char *ip, const char *port, const char *msg)
+{
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+        if (fd < 0 || (ip && inet_pton(AF_INET, ip, &a.sin_addr) != 1)) {
+                perror("udp");
+                return 1;
+        }
+        if (ip) {
+                if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&a, sizeof(a)) < 0) {
+                        perror("sendto");
+                        return 1;
+                }
+                return 0;
+        }
+        char buf[512];
+        ssize_t n;
+        if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+            (n = recv(fd, buf, sizeof(buf) - 1, 0)) < 0) {
+                perror("udp-recv");
+                return 1;
+        }
+        buf[n] = 0;
+        printf("%s\n", buf);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc < 2)
@@ -557,6 +588,10 @@ int main(int argc, char **argv)
                 return alloc(atol(argv[2]));
         if (!strcmp(argv[1], "cgmount"))
                 return cgmount();
+        if (!strcmp(argv[1], "udp-recv") && argc == 3)
+                return udp(NULL, argv[2], NULL);
+        if (!strcmp(argv[1], "udp-send") && argc == 5)
+                return udp(argv[2], argv[3], argv[4]);
         if (!strcmp(argv[1], "all") && argc == 2)
                 return report_all(false);
         if (!strcmp(argv[1], "serve") && argc == 2)
@@ -564,6 +599,6 @@ int main(int argc, char **argv)
         fprintf(stderr,
                 "usage: probe [syscall NAME... | write PATH | exit N | kill SIG | open PATH [w] "
                 "| landlock | stat PATH | unshare-user | forkbomb [MAX] | alloc MIB | cgmount | "
-                "all | serve]\n");
+                "udp-recv PORT | udp-send IP PORT MSG | all | serve]\n");
         return 2;
 }

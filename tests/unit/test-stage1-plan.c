@@ -121,6 +121,28 @@ static void test_defaults(void **state)
         s1_plan_free(p);
 }
 
+static void test_network(void **state)
+{
+        rk_error err = RK_ERROR_INIT;
+        struct s1_plan *p = NULL;
+        json_t *doc = base_plan();
+        json_error_t je;
+        json_object_set_new(doc, "net", json_string("default-restricted"));
+        json_object_set_new(doc, "network",
+                            json_loads("{\"ip\":\"172.31.4.2\",\"gateway\":\"172.31.0.1\","
+                                       "\"subnet\":\"172.31.0.0/16\",\"defaultRoute\":false}",
+                                       0, &je));
+        assert_int_equal(parse_json(doc, &p, &err), 0);
+        json_decref(doc);
+        assert_int_equal(p->net, S1_NET_RESTRICTED);
+        assert_int_equal(ntohl(p->net_ip), 0xac1f0402u);
+        assert_int_equal(ntohl(p->net_gateway), 0xac1f0001u);
+        assert_int_equal(ntohl(p->net_subnet), 0xac1f0000u);
+        assert_int_equal(p->net_prefix, 16);
+        assert_false(p->net_default_route);
+        s1_plan_free(p);
+}
+
 static void test_userns(void **state)
 {
         rk_error err = RK_ERROR_INIT;
@@ -153,7 +175,45 @@ struct reject {
         const char *top, *app, *mount, *want;
 };
 
+#define NETOK "\"ip\":\"172.16.28.5\",\"gateway\":\"172.16.28.1\",\"defaultRoute\":true"
+
 static const struct reject rejects[] = {
+    /* net and network (default, default-restricted) */
+    {"{\"net\":\"bridge\"}", NULL, NULL, "is not none, host, default or default-restricted"},
+    {"{\"net\":\"default\"}", NULL, NULL, "network missing or not an object"},
+    {"{\"net\":\"none\",\"network\":{}}", NULL, NULL, "network given for net none or host"},
+    {"{\"net\":\"host\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/24\"}}", NULL, NULL,
+     "network given for net none or host"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/24\",\"x\":1}}", NULL,
+     NULL, "unknown key \"x\""},
+    {"{\"net\":\"default\",\"network\":{" NETOK "}}", NULL, NULL, "subnet"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0\"}}", NULL, NULL,
+     "is not A.B.C.D/N"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/31\"}}", NULL, NULL,
+     "is not A.B.C.D/N"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/024\"}}", NULL, NULL,
+     "is not A.B.C.D/N"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.1/24\"}}", NULL, NULL,
+     "is not A.B.C.D/N"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/ 24\"}}", NULL, NULL,
+     "is not A.B.C.D/N"},
+    {"{\"net\":\"default\",\"network\":{" NETOK ",\"subnet\":\"172.17.0.0/16\"}}", NULL, NULL,
+     "ip is not a host address"},
+    {"{\"net\":\"default\",\"network\":{\"ip\":\"172.16.28.05\",\"gateway\":\"172.16.28."
+     "1\",\"defaultRoute\":true,\"subnet\":\"172.16.28.0/24\"}}",
+     NULL, NULL, "is not an IPv4 address"},
+    {"{\"net\":\"default\",\"network\":{\"ip\":\"172.16.28.255\",\"gateway\":\"172.16.28."
+     "1\",\"defaultRoute\":true,\"subnet\":\"172.16.28.0/24\"}}",
+     NULL, NULL, "ip is not a host address"},
+    {"{\"net\":\"default\",\"network\":{\"ip\":\"172.16.28.5\",\"gateway\":\"172.16.28."
+     "0\",\"defaultRoute\":true,\"subnet\":\"172.16.28.0/24\"}}",
+     NULL, NULL, "gateway is not a host address"},
+    {"{\"net\":\"default\",\"network\":{\"ip\":\"172.16.28.1\",\"gateway\":\"172.16.28."
+     "1\",\"defaultRoute\":true,\"subnet\":\"172.16.28.0/24\"}}",
+     NULL, NULL, "ip and gateway are the same"},
+    {"{\"net\":\"default\",\"network\":{\"ip\":\"172.16.28.5\",\"gateway\":\"172.16.28."
+     "1\",\"defaultRoute\":1,\"subnet\":\"172.16.28.0/24\"}}",
+     NULL, NULL, "defaultRoute"},
     /* capabilities and no_new_privs */
     {NULL, "{\"capabilities\":[]}", NULL, "capabilities: must be an object"},
     {NULL, "{\"capabilities\":{\"bounding\":[],\"extra\":[]}}", NULL, "unknown key \"extra\""},
@@ -264,7 +324,8 @@ static const struct reject rejects[] = {
     {"{\"hostname\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}", NULL,
      NULL, "not a valid host name"},
     {"{\"net\":\"#delete\"}", NULL, NULL, "\"net\" is required"},
-    {"{\"net\":\"bridge\"}", NULL, NULL, "net 'bridge' is not none or host"},
+    {"{\"net\":\"bridge\"}", NULL, NULL,
+     "net 'bridge' is not none, host, default or default-restricted"},
     {"{\"interactive\":1}", NULL, NULL, "\"interactive\" must be a boolean"},
     {"{\"detached\":\"yes\"}", NULL, NULL, "\"detached\" must be a boolean"},
     {"{\"noOverlay\":null}", NULL, NULL, "\"noOverlay\" must be a boolean, not null"},
@@ -841,6 +902,7 @@ int main(void)
             cmocka_unit_test(test_load_seccomp), cmocka_unit_test(test_lsm),
             cmocka_unit_test(test_userns),       cmocka_unit_test(test_dns_hosts),
             cmocka_unit_test(test_dns_flags),    cmocka_unit_test(test_mds),
+            cmocka_unit_test(test_network),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 /* From images and rkt run/prepare options to the reified pod manifest (appc 6) and the stage1
  * plan (src/stage1/PLAN.md): environment (appc 7.6), users and groups resolved inside the
  * image, the exec PATH search, volumes and mounts. */
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <selinux/selinux.h>
@@ -88,6 +89,7 @@ void rk_pod_opts_clear(struct rk_pod_opts *o)
         rk_name_values_clear(&o->set_env);
         free(o->hostname);
         free(o->net);
+        free(o->ports);
         rk_pod_manifest_free(o->manifest);
         rk_dns_opts_clear(&o->dns);
         memset(o, 0, sizeof(*o));
@@ -1526,8 +1528,11 @@ static bool hostname_valid(const char *h)
 static int check_runtime(const char *net, const char *hostname, bool interactive, size_t n_apps,
                          rk_error *err)
 {
-        if (net && strcmp(net, "none") && strcmp(net, "host"))
-                return rk_err(err, -EINVAL, "--net=%s: unknown network (none, host)", net);
+        if (net && rk_net_kind(net) < 0)
+                return rk_err(err, -EINVAL,
+                              "--net=%s: unknown network (default, default-restricted, none, "
+                              "host)",
+                              net);
         if (hostname && !hostname_valid(hostname))
                 return rk_err(err, -EINVAL,
                               "--hostname %s: not a host name (letters, digits, '-' and '.', at "
@@ -1559,6 +1564,82 @@ static int userns_json(struct planner *pl, json_t *plan)
         return 0;
 }
 
+/* --port NAME:[HOSTIP:]HOSTPORT: NAME must be the port of exactly one app (tcp or udp). */
+static int resolve_ports(const struct rk_pod_manifest *m, const struct rk_net_port_opt *o, size_t n,
+                         struct rk_net_fwd *fwd, rk_error *err)
+{
+        if (n > RK_NET_MAX_PORTS)
+                return rk_err(err, -E2BIG, "--port: %zu forwards, at most %d", n, RK_NET_MAX_PORTS);
+        for (size_t i = 0; i < n; i++) {
+                const struct rk_port *found = NULL;
+                for (size_t a = 0; a < m->n_apps; a++)
+                        for (size_t k = 0; m->apps[a].app && k < m->apps[a].app->n_ports; k++) {
+                                const struct rk_port *p = &m->apps[a].app->ports[k];
+                                if (strcmp(p->name, o[i].name) != 0)
+                                        continue;
+                                if (found)
+                                        return rk_err(err, -EINVAL,
+                                                      "--port=%s: more than one app has a port "
+                                                      "named so",
+                                                      o[i].name);
+                                found = p;
+                        }
+                if (!found)
+                        return rk_err(err, -ENOENT, "--port=%s: no app has a port named so",
+                                      o[i].name);
+                if (found->count > 1)
+                        return rk_err(err, -EINVAL,
+                                      "--port=%s: the image's port is a range of %u ports; only "
+                                      "single ports are forwarded",
+                                      o[i].name, found->count);
+                if (strcmp(found->protocol, "tcp") && strcmp(found->protocol, "udp"))
+                        return rk_err(err, -EPROTONOSUPPORT,
+                                      "--port=%s: protocol %s (only tcp and udp are forwarded)",
+                                      o[i].name, found->protocol);
+                fwd[i] = (struct rk_net_fwd){.udp = !strcmp(found->protocol, "udp"),
+                                             .host_ip = o[i].host_ip,
+                                             .host_port = o[i].host_port,
+                                             .pod_port = (uint16_t)found->port};
+        }
+        return 0;
+}
+
+/* default, default-restricted: the pod's address from the lease registry (net.h), which also
+ * rebuilds the rkt nftables table with the pod's forwards. */
+static int network_json(struct rk_pod *pod, const struct rk_pod_manifest *m, const char *net,
+                        const struct rk_net_port_opt *ports, size_t n_ports, json_t *plan,
+                        rk_error *err)
+{
+        int kind = rk_net_kind(net ? net : "default");
+        if (!rk_net_contained(kind)) {
+                if (n_ports > 0)
+                        return rk_err(err, -EINVAL,
+                                      "--port needs --net=default or "
+                                      "default-restricted, not %s",
+                                      net ? net : "default");
+                (void)json_object_del(plan, "network");
+                return rk_net_free(rk_pods_data_dir(pod->pods), pod->uuid, err);
+        }
+        struct rk_net_fwd fwd[RK_NET_MAX_PORTS];
+        struct rk_net_lease l;
+        int r = m ? resolve_ports(m, ports, n_ports, fwd, err) : 0;
+        if (r >= 0)
+                r = rk_net_alloc(rk_pods_data_dir(pod->pods), pod->uuid, kind, m ? fwd : NULL,
+                                 n_ports, &l, err);
+        if (r < 0)
+                return r;
+        char ip[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN], sub[INET_ADDRSTRLEN + 4];
+        inet_ntop(AF_INET, &l.ip, ip, sizeof(ip));
+        inet_ntop(AF_INET, &l.gateway, gw, sizeof(gw));
+        inet_ntop(AF_INET, &l.subnet, sub, INET_ADDRSTRLEN);
+        snprintf(sub + strlen(sub), 4, "/%u", l.prefix);
+        json_t *n = json_pack("{s:s, s:s, s:s, s:b}", "ip", ip, "gateway", gw, "subnet", sub,
+                              "defaultRoute", l.default_route);
+        if (!n || json_object_set_new(plan, "network", n) < 0)
+                return rk_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 static json_t *plan_json(struct planner *pl, struct rk_store *s)
 {
         const struct rk_pod_opts *o = pl->o;
@@ -1568,13 +1649,15 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
         json_t *plan =
             json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:O}", "version", PLAN_VERSION, "uuid",
                       pl->pod->uuid, "hostname", o->hostname ? o->hostname : host, "net",
-                      o->net ? o->net : "none", "interactive", o->interactive, "detached", 0,
+                      o->net ? o->net : "default", "interactive", o->interactive, "detached", 0,
                       "noOverlay", o->no_overlay, "apps", apps);
         int r = plan && apps ? 0 : rk_err(pl->err, -ENOMEM, "out of memory");
         if (r >= 0)
                 r = rk_dns_plan_set(&o->dns, plan, pl->err);
         if (r >= 0 && o->private_users)
                 r = userns_json(pl, plan);
+        if (r >= 0)
+                r = network_json(pl->pod, pl->m, o->net, o->ports, o->n_ports, plan, pl->err);
         if (r >= 0 && o->insecure_cgroups &&
             json_object_set_new(plan, "cgroupsOptional", json_true()) < 0)
                 r = rk_err(pl->err, -ENOMEM, "out of memory");
@@ -1676,6 +1759,14 @@ int rk_pod_plan_update(struct rk_pod *pod, const char *net, const char *hostname
         if (r < 0)
                 return r;
         int f = 0;
+        /* another network: its lease (forwards from the prepare kept); the same: the table is
+         * rebuilt (something may have flushed it) */
+        if (net)
+                r = network_json(pod, NULL, net, NULL, 0, plan, err);
+        else
+                r = rk_net_reconcile(rk_pods_data_dir(pod->pods), err);
+        if (r < 0)
+                return r;
         if (net)
                 f |= json_object_set_new(plan, "net", json_string(net));
         if (hostname)

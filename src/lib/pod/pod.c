@@ -647,6 +647,24 @@ static int status_apps(struct rk_pod *pod, struct rk_pod_status *s, rk_error *er
         return r < 0 ? rk_err(err, r, "out of memory") : 0;
 }
 
+/* The network and address from plan.json (best effort: a pod still preparing has none). */
+static void status_net(struct rk_pod *pod, struct rk_pod_status *s)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        rk_error ignored = RK_ERROR_INIT;
+        _cleanup_json_ json_t *plan = NULL;
+        if (rk_read_file_at(pod->fd, "plan.json", RK_MANIFEST_MAX, &buf, &len, &ignored) < 0 ||
+            rk_json_parse("plan.json", buf, len, RK_MANIFEST_MAX, &plan, &ignored) < 0)
+                return;
+        const char *net = json_string_value(json_object_get(plan, "net"));
+        const char *ip = json_string_value(json_object_get(json_object_get(plan, "network"), "ip"));
+        if (net && rk_net_kind(net) >= 0)
+                snprintf(s->net, sizeof(s->net), "%s", net);
+        if (ip && strlen(ip) < sizeof(s->ip) && strspn(ip, "0123456789.") == strlen(ip))
+                snprintf(s->ip, sizeof(s->ip), "%s", ip);
+}
+
 int rk_pod_status_read(struct rk_pod *pod, struct rk_pod_status *ret, rk_error *err)
 {
         struct rk_pod_status s = {0};
@@ -667,6 +685,7 @@ int rk_pod_status_read(struct rk_pod *pod, struct rk_pod_status *ret, rk_error *
                 s.pid = (pid_t)pid;
                 s.started_ns = file_time(pod->fd, "pid", false);
         }
+        status_net(pod, &s);
         r = status_apps(pod, &s, err);
         if (r < 0) {
                 rk_pod_status_clear(&s);
@@ -911,8 +930,12 @@ static int destroy(struct rk_pod *pod, rk_pod_stage1_gc_fn stage1_gc, void *ud, 
                 r = rm_tree(pod->pods->statefd[pod->state], pod->uuid, 0);
         if (r < 0)
                 return rk_err_errno(err, r, "pod %s: cannot remove '%s'", pod->uuid, path);
-        /* --private-users: its host id range may go to another pod only now */
-        return rk_userns_free(pod->pods->dirfd, pod->uuid, err);
+        /* --private-users: its host id range may go to another pod only now; its address and
+         * forwards too (net.h: the rkt table is rebuilt without them) */
+        r = rk_userns_free(pod->pods->dirfd, pod->uuid, err);
+        if (r >= 0)
+                r = rk_net_free(rk_pods_data_dir(pod->pods), pod->uuid, err);
+        return r;
 }
 
 static void audit_removed(struct rk_pods *p, const char *uuid, const char *by)

@@ -6,7 +6,7 @@
  *      apps' supplementaryGids need setgroups(2));
  *   2. the helper, now privileged only inside it, sets user.max_user_namespaces to 0 there
  *      (a per-namespace limit: no app can create a nested user namespace, whatever its
- *      seccomp filter) and unshares the pod's UTS, IPC and (--net=none) network namespaces,
+ *      seccomp filter) and unshares the pod's UTS, IPC and (unless --net=host) network namespaces,
  *      which the user namespace therefore owns (root in the pod may bind port 80);
  *   3. the outer process keeps fds of those namespaces, and for each app an idmapped,
  *      detached, read-only copy of its tree (open_tree + mount_setattr(MOUNT_ATTR_IDMAP)):
@@ -80,7 +80,7 @@ static _noreturn_ void helper(const struct s1_plan *plan, int to_parent, int fro
                 rk_logf(RK_LOG_ERROR, 0, "cannot create the pod's UTS and IPC namespaces: %m");
                 _exit(1);
         }
-        if (plan->net == S1_NET_NONE && s1_ns_pod_net(&err) < 0) {
+        if (plan->net != S1_NET_HOST && s1_ns_pod_net(&err) < 0) {
                 rk_log_error("%s", err.msg);
                 _exit(1);
         }
@@ -135,7 +135,7 @@ static int talk(pid_t pid, int to_child, int from_child, const struct s1_plan *p
                 r = open_ns(procfd, "uts", &us.uts_fd, err);
         if (r >= 0)
                 r = open_ns(procfd, "ipc", &us.ipc_fd, err);
-        if (r >= 0 && plan->net == S1_NET_NONE)
+        if (r >= 0 && plan->net != S1_NET_HOST)
                 r = open_ns(procfd, "net", &us.net_fd, err);
         return r;
 }
