@@ -337,3 +337,19 @@ rk run-prepared "$(cat "$T/p")" || echo "status=$?"
 	[[ $output != *started* ]]
 	contains "$stderr" "listener was refused"
 }
+
+@test "a pod on the default network (the default) reaches the service on its own 127.0.0.1" {
+	sandbox '
+rk run --net=default --mds-register --uuid-file-save="$T/uuid" --volume=out,kind=host,source="$T/out" "$IMG" --mount=volume=out,target=/out --exec=/bin/sh -- -c "
+ls /sys/class/net >/out/ifaces
+wget -q -O /out/uuid --header \"Metadata-Flavor: AppContainer\" \"\$AC_METADATA_URL/acMetadata/v1/pod/uuid\" || echo fail >/out/uuid" >"$T/pod.log" 2>&1
+echo "status $?"
+echo "ifaces $(cat "$T/out/ifaces" | tr "\n" " ")"
+echo "uuid $(cat "$T/out/uuid")"
+rk gc --grace-period=0s >/dev/null 2>&1 || true
+'
+	[ "$status" -eq 0 ] || fail_with "$output $stderr"
+	contains "$output" "status 0"
+	contains "$output" "eth0"
+	contains "$output" "uuid $(cat "$T/uuid")"
+}
