@@ -38,7 +38,14 @@ setup() {
 }
 
 # ace SCRIPT: run the bash SCRIPT in the sandbox after the metadata service (log in
-# $T/mds.log), with rk (rkt with this test's dirs) and $PODS (the two images).
+# $T/mds.log), with rk (rkt with this test's dirs), $PODS (the two images) and
+# ace_run ARGS... ("rk run ARGS...", then "status N").
+#
+# The validator gives each metadata request 100 ms (appc.md §8). The service answers in well
+# under a millisecond (a single-threaded poll loop serving from memory), but on a loaded
+# 2-core machine the validator itself can be starved that long. So ace_run tries again, up to
+# three runs in all, only when every error the validator reports is a Go client timeout,
+# saying so on stderr; any other failure, or a slow service, still fails.
 ace() {
 	{
 		echo 'set -eu'
@@ -46,6 +53,21 @@ ace() {
 		echo 'ip link set lo up'
 		echo 'rk() { "$RKT" --dir="$D" --local-config="$T/lc" --system-config="$T/sc" --insecure-options=image "$@"; }'
 		echo 'PODS="$ACE/ace-validator-main.aci $ACE/ace-validator-sidekick.aci"'
+		cat <<'SH'
+ace_run() {
+	local i st
+	for i in 1 2 3; do
+		st=0
+		rk run "$@" >"$T/run.out" 2>"$T/run.err" || st=$?
+		[ $st != 0 ] && [ $i -lt 3 ] && grep -q '^==> .*Client\.Timeout exceeded' "$T/run.err" &&
+			! grep '^==> ' "$T/run.err" | grep -vq 'Client\.Timeout exceeded' || break
+		echo "ace_run: try $i: only client timeouts, again" >&2
+	done
+	cat "$T/run.out"
+	cat "$T/run.err" >&2
+	echo "status $st"
+}
+SH
 		echo '"$RKT" metadata-service 2>"$T/mds.log" &'
 		echo 'for i in $(seq 200); do [ -S /run/rkt/metadata-svc.sock ] && break; sleep 0.05; done'
 		printf '%s\n' "$1"
@@ -68,15 +90,15 @@ all_ok() {
 }
 
 @test "ace validator: the default network (a veth), the metadata service on the pod's own 127.0.0.1" {
-	ace 'rk run --mds-register --volume=database,kind=empty $PODS && echo "status $?" || echo "status $?"
+	ace 'ace_run --mds-register --volume=database,kind=empty $PODS
 rk gc --grace-period=0s >/dev/null 2>&1 || true'
 	all_ok
 	contains "$(cat "$T/mds.log")" "listener in its network namespace attached"
 }
 
 @test "ace validator: --net=host and --net=none" {
-	ace 'rk run --net=host --mds-register --volume=database,kind=empty $PODS && echo "status $?" || echo "status $?"
-rk run --net=none --mds-register --volume=database,kind=empty $PODS && echo "status $?" || echo "status $?"'
+	ace 'ace_run --net=host --mds-register --volume=database,kind=empty $PODS
+ace_run --net=none --mds-register --volume=database,kind=empty $PODS'
 	[ "$(grep -c '^status 0$' <<<"$output")" = 2 ] || fail_with "$output $stderr"
 	[ "$(grep -cx 'poststop OK' <<<"$output")" = 2 ] || fail_with "$output $stderr"
 	[[ $output != *FAIL* ]] || fail_with "$output $stderr"
@@ -91,12 +113,12 @@ d[\"apps\"][0][\"annotations\"]=[{\"name\":\"lorem\",\"value\":\"dolor\"},{\"nam
 d[\"apps\"][1][\"annotations\"]=[{\"name\":\"side\",\"value\":\"y\"}]
 d[\"apps\"].reverse()
 print(json.dumps(d))" >"$T/pod.json"
-rk run --net=none --private-users --mds-register --pod-manifest="$T/pod.json" && echo "status $?" || echo "status $?"'
+ace_run --net=none --private-users --mds-register --pod-manifest="$T/pod.json"'
 	all_ok
 }
 
 @test "ace validator: without --mds-register the main app fails, naming AC_METADATA_URL" {
-	ace 'rk run --net=none --volume=database,kind=empty $PODS && echo "status $?" || echo "status $?"'
+	ace 'ace_run --net=none --volume=database,kind=empty $PODS'
 	contains "$output" "main FAIL"
 	contains "$stderr" "AC_METADATA_URL is not set"
 	[[ $output != *"status 0"* ]] || fail_with "$output"
