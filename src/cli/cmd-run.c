@@ -61,7 +61,7 @@ static void help_flags(void)
                "  --dns-search=DOMAIN[,..] --dns-opt=OPT[,..]  search domains and options\n"
                "  --hosts-entry=IP=NAME[,..]|host  /etc/hosts lines, or the host's file\n"
                "  --mds-register           register the pod with 'rkt metadata-service' (run\n"
-               "                           only) and set AC_METADATA_URL\n"
+               "                           and run-prepared) and set AC_METADATA_URL\n"
                "  --volume=NAME,kind=host,source=PATH[,readOnly=true][,recursive=false]\n"
                "  --volume=NAME,kind=empty[,mode=0755][,uid=0][,gid=0][,readOnly=true]\n"
                "                           a volume; a host source must not be, or pass\n"
@@ -129,7 +129,7 @@ void rk_help_prepare(void)
 void rk_help_run_prepared(void)
 {
         printf("Usage: rkt run-prepared [--net=none|host|default|default-restricted] "
-               "[--hostname=NAME] [--interactive] "
+               "[--hostname=NAME] [--interactive] [--mds-register] "
                "UUID\n"
                "\n"
                "Run a prepared pod (UUID or a unique prefix). Exit status as for 'rkt run'.\n"
@@ -731,7 +731,7 @@ static int check_args(const char *verb, struct run_args *a)
                 return rk_usage_error(verb, "--pod-manifest cannot be combined with IMAGE "
                                             "arguments, --volume, --mount or environment flags");
         if (a->mds_register && strcmp(verb, "run") != 0)
-                return rk_usage_error(verb, "--mds-register: only with rkt run");
+                return rk_usage_error(verb, "--mds-register: only with rkt run and run-prepared");
         if (!a->pod_manifest && o->n_apps == 0)
                 return rk_usage_error(verb, "expected at least one IMAGE");
         if (o->interactive && o->n_apps > 1)
@@ -1078,7 +1078,7 @@ int rk_cmd_prepare(const struct rk_global *g, int argc, char **argv)
 /* ---- run-prepared ---- */
 
 static int run_prepared_pod(const struct rk_global *g, const char *arg, const char *net,
-                            const char *hostname, bool interactive, int stage1fd)
+                            const char *hostname, bool interactive, bool mds_register, int stage1fd)
 {
         rk_error err = RK_ERROR_INIT;
         struct rk_pods *pods = NULL;
@@ -1106,6 +1106,19 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
         /* without --net the audit record names the network the plan keeps */
         if (r >= 0 && !net && rk_pod_status_read(pod, &st, &ignored) >= 0 && st.net[0])
                 net = st.net;
+        /* registered while still prepared: a service that is not there leaves the pod
+         * prepared (and unaudited) for another try; this process becomes stage1, which the
+         * service watches, as for run */
+        if (r >= 0 && mds_register && !net)
+                r = rk_err(&err, -EINVAL, "--mds-register: pod %s: its network is unknown",
+                           pod->uuid);
+        if (r >= 0 && mds_register) {
+                struct rk_store *s = NULL;
+                r = rk_store_open(g->dir, &s, &err);
+                if (r >= 0)
+                        r = rk_mds_register_pod(pod, s, net, &err);
+                s = rk_store_close(s); /* nothing of the store reaches stage1 */
+        }
         if (r >= 0)
                 r = audit_pod(g, "run", pod, ids, n, net, &po, &err);
         rk_pod_status_clear(&st);
@@ -1128,7 +1141,7 @@ static int run_prepared_pod(const struct rk_global *g, const char *arg, const ch
 int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
 {
         const char *net = NULL, *hostname = NULL, *uuid = NULL;
-        bool interactive = false;
+        bool interactive = false, mds_register = false;
         for (int i = 1; i < argc; i++) {
                 const char *s = argv[i];
                 if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -1140,6 +1153,10 @@ int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
                         hostname = s + 11;
                 else if (!strcmp(s, "--interactive"))
                         interactive = true;
+                else if (!strcmp(s, "--mds-register") || !strcmp(s, "--mds-register=true"))
+                        mds_register = true;
+                else if (!strcmp(s, "--mds-register=false"))
+                        mds_register = false;
                 else if ((!strcmp(s, "--net") || !strcmp(s, "--hostname")) && i + 1 < argc)
                         *(s[2] == 'n' ? &net : &hostname) = argv[++i];
                 else if (s[0] == '-')
@@ -1161,5 +1178,5 @@ int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
         _cleanup_close_ int fd = rk_stage1_open(stage1, sizeof(stage1), &err);
         if (fd < 0)
                 return fail("run-prepared", EXIT_RUNTIME, &err);
-        return run_prepared_pod(g, uuid, net, hostname, interactive, fd);
+        return run_prepared_pod(g, uuid, net, hostname, interactive, mds_register, fd);
 }

@@ -81,7 +81,26 @@ wait_file "$T/out/url"; wait_file "$T/out/uuid"
 	[ "$status" -eq 2 ]
 	rkt_run --dir="$D" --insecure-options=image prepare --net=host --mds-register "$IMG"
 	[ "$status" -eq 2 ]
-	contains "$stderr" "only with rkt run"
+	contains "$stderr" "only with rkt run and run-prepared"
+}
+
+@test "run-prepared --mds-register: without a service the pod stays prepared; with one it is registered" {
+	NO_MDS=1 sandbox '
+rk prepare --net=none "$IMG" --exec=/bin/sh -- -c "echo url=\$AC_METADATA_URL" >"$T/p"
+UUID=$(cat "$T/p")
+rk run-prepared --mds-register "$UUID" || echo "status=$?"
+rk list --no-legend | grep -c prepared | sed "s/^/prepared=/"
+"$RKT" metadata-service 2>>"$T/mds.log" &
+for i in $(seq 200); do [ -S /run/rkt/metadata-svc.sock ] && break; sleep 0.05; done
+rk run-prepared --mds-register "$UUID" && echo "status=$?"
+'
+	[ "$status" -eq 0 ] || fail_with "$output $stderr"
+	contains "$output" "status=125"
+	contains "$stderr" "could not reach the metadata service"
+	contains "$output" "prepared=1"
+	[[ $output =~ url=http://127\.0\.0\.1:18112/[0-9a-f]{64} ]] || fail_with "$output"
+	contains "$output" "status=0"
+	contains "$(cat "$T/mds.log")" "registered (contained network)"
 }
 
 @test "without a service, --mds-register fails before the pod starts" {

@@ -127,3 +127,10 @@ ace_run --net=none --private-users --mds-register --pod-manifest="$T/pod.json"'
 	contains "$output" "sidekick OK"
 	contains "$output" "poststop OK"
 }
+
+@test "ace validator: prepare, then run-prepared --mds-register" {
+	ace 'rk prepare --volume=database,kind=empty $PODS >"$T/p"
+st=0; rk run-prepared --net=none --mds-register "$(cat "$T/p")" || st=$?
+echo "status $st"'
+	all_ok
+}
