@@ -42,11 +42,13 @@ int main(int argc, char **argv)
                 char name[256];
                 snprintf(name, sizeof(name), "%s-%s.json", argv[3], argv[4]);
                 if (cfd < 0 || rk_cni_del_cached(cfd, name, dir, &err) < 0) {
-                        fprintf(stderr, "cni-run: %s\n", cfd < 0 ? "cannot open the cache dir" : err.msg);
+                        fprintf(stderr, "cni-run: %s\n",
+                                cfd < 0 ? "cannot open the cache dir" : err.msg);
                         return 1;
                 }
                 return 0;
         }
-        fprintf(stderr, "usage: cni-run add NETD NAME NETNS IFNAME CID CACHEDIR [ARGS] | del CACHEDIR CID IFNAME\n");
+        fprintf(stderr, "usage: cni-run add NETD NAME NETNS IFNAME CID CACHEDIR [ARGS] | del "
+                        "CACHEDIR CID IFNAME\n");
         return 2;
 }

@@ -104,12 +104,12 @@ static void test_result(void **state)
 {
         struct rk_cni_result r;
         assert_int_equal(
-                result("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"b0\",\"mac\":\"x\"},"
-                       "{\"name\":\"eth0\",\"sandbox\":\"/x\"}],\"ips\":[{\"address\":"
-                       "\"10.1.0.2/24\",\"gateway\":\"10.1.0.1\",\"interface\":1}],\"routes\":[{"
-                       "\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}",
-                       &r),
-                0);
+            result("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":\"b0\",\"mac\":\"x\"},"
+                   "{\"name\":\"eth0\",\"sandbox\":\"/x\"}],\"ips\":[{\"address\":"
+                   "\"10.1.0.2/24\",\"gateway\":\"10.1.0.1\",\"interface\":1}],\"routes\":[{"
+                   "\"dst\":\"0.0.0.0/0\"}],\"dns\":{}}",
+                   &r),
+            0);
         assert_int_equal(ntohl(r.ip), 0x0a010002u);
         assert_int_equal(ntohl(r.gateway), 0x0a010001u);
         assert_int_equal(r.prefix, 24);
@@ -132,8 +132,8 @@ static void test_result(void **state)
         /* refused */
         assert_true(result("{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.1.0.2\"}]}", &r) <
                     0);
-        assert_true(result("{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.1.0.2/33\"}]}",
-                           &r) < 0);
+        assert_true(
+            result("{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.1.0.2/33\"}]}", &r) < 0);
         assert_true(result("{\"cniVersion\":\"1.0.0\",\"ips\":[{\"address\":\"10.1.0.2/24\","
                            "\"interface\":3}]}",
                            &r) < 0);
@@ -146,8 +146,7 @@ static void test_result(void **state)
         assert_true(result("{\"cniVersion\":\"1.0.0\",\"interfaces\":[{\"name\":"
                            "\"a-very-long-ifname\"}]}",
                            &r) < 0);
-        assert_true(result("{\"cniVersion\":\"1.0.0\",\"routes\":[{\"gw\":\"1.2.3.4\"}]}", &r) <
-                    0);
+        assert_true(result("{\"cniVersion\":\"1.0.0\",\"routes\":[{\"gw\":\"1.2.3.4\"}]}", &r) < 0);
         assert_true(result("[]", &r) < 0);
 }
 

@@ -99,8 +99,7 @@ int rk_cni_conflist_parse(const char *what, const void *buf, size_t len, json_t 
         }
         const char *key;
         json_t *v;
-        json_object_foreach(root, key, v)
-        {
+        json_object_foreach (root, key, v) {
                 if (strcmp(key, "cniVersion") && strcmp(key, "name") && strcmp(key, "plugins") &&
                     strcmp(key, "disableCheck")) {
                         r = rk_err(err, -EBADMSG, "%s: unknown key '%.64s'", what, key);
@@ -141,8 +140,8 @@ int rk_cni_conflist_parse(const char *what, const void *buf, size_t len, json_t 
                 if ((r = rk_json_get_string(p, "type", true, ctx, &type, err)) < 0)
                         goto fail;
                 if (!rk_cni_type_valid(type)) {
-                        r = rk_err(err, -EBADMSG, "%s: type '%.70s' is not a plugin file name",
-                                   ctx, type);
+                        r = rk_err(err, -EBADMSG, "%s: type '%.70s' is not a plugin file name", ctx,
+                                   type);
                         goto fail;
                 }
                 if ((r = rk_json_get_string(p, "cniVersion", false, ctx, &s, err)) < 0)
@@ -159,8 +158,10 @@ int rk_cni_conflist_parse(const char *what, const void *buf, size_t len, json_t 
                         goto fail;
                 }
                 if (json_object_get(p, "prevResult") || json_object_get(p, "runtimeConfig")) {
-                        r = rk_err(err, -EBADMSG, "%s: prevResult and runtimeConfig are the "
-                                                  "runtime's", ctx);
+                        r = rk_err(err, -EBADMSG,
+                                   "%s: prevResult and runtimeConfig are the "
+                                   "runtime's",
+                                   ctx);
                         goto fail;
                 }
         }
@@ -210,8 +211,7 @@ static int only_keys(const json_t *o, const char *ctx, const char *const *keys, 
                 return rk_err(err, -EBADMSG, "%s: not an object", ctx);
         const char *k;
         json_t *v;
-        json_object_foreach((json_t *)o, k, v)
-        {
+        json_object_foreach ((json_t *)o, k, v) {
                 bool ok = false;
                 for (size_t i = 0; keys[i]; i++)
                         ok |= !strcmp(keys[i], k);
@@ -223,8 +223,7 @@ static int only_keys(const json_t *o, const char *ctx, const char *const *keys, 
 
 int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *err)
 {
-        static const char *const top[] = {"cniVersion", "interfaces", "ips", "routes", "dns",
-                                          NULL};
+        static const char *const top[] = {"cniVersion", "interfaces", "ips", "routes", "dns", NULL};
         static const char *const ifk[] = {"name", "mac", "mtu", "sandbox", "socketPath", NULL};
         static const char *const ipk[] = {"address", "gateway", "interface", NULL};
         static const char *const rtk[] = {"dst", "gw", NULL};
@@ -256,12 +255,12 @@ int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *
                 if ((r = only_keys(o, "CNI result: interfaces[]", ifk, err)) < 0 ||
                     (r = rk_json_get_string(o, "name", true, "CNI result: interfaces[]", &name,
                                             err)) < 0 ||
-                    (r = rk_json_get_string(o, "mac", false, "CNI result: interfaces[]", &s,
-                                            err)) < 0 ||
+                    (r = rk_json_get_string(o, "mac", false, "CNI result: interfaces[]", &s, err)) <
+                        0 ||
                     (r = rk_json_get_string(o, "sandbox", false, "CNI result: interfaces[]", &s,
                                             err)) < 0 ||
-                    (r = rk_json_get_int(o, "mtu", false, "CNI result: interfaces[]", &mtu,
-                                         err)) < 0)
+                    (r = rk_json_get_int(o, "mtu", false, "CNI result: interfaces[]", &mtu, err)) <
+                        0)
                         return r;
                 if (!*name || strlen(name) > 15)
                         return rk_err(err, -EBADMSG, "%s: interface name '%.32s' is invalid", ctx,
@@ -273,12 +272,12 @@ int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *
                 const char *addr = NULL, *gw = NULL;
                 int64_t ifi = -1;
                 if ((r = only_keys(o, "CNI result: ips[]", ipk, err)) < 0 ||
-                    (r = rk_json_get_string(o, "address", true, "CNI result: ips[]", &addr,
-                                            err)) < 0 ||
+                    (r = rk_json_get_string(o, "address", true, "CNI result: ips[]", &addr, err)) <
+                        0 ||
                     (r = rk_json_get_string(o, "gateway", false, "CNI result: ips[]", &gw, err)) <
-                            0 ||
+                        0 ||
                     (r = rk_json_get_int(o, "interface", false, "CNI result: ips[]", &ifi, err)) <
-                            0)
+                        0)
                         return r;
                 uint32_t ip = 0;
                 unsigned prefix = 0;
@@ -289,12 +288,11 @@ int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *
                         return rk_err(err, -EBADMSG, "%s: gateway '%.64s' is not an address", ctx,
                                       gw);
                 if (r > 0 && (ifi < 0 || (size_t)ifi >= out->n_interfaces))
-                        return rk_err(err, -EBADMSG, "%s: ips[%zu].interface out of range", ctx,
-                                      i);
+                        return rk_err(err, -EBADMSG, "%s: ips[%zu].interface out of range", ctx, i);
                 bool sandboxed = false;
                 if (r > 0) {
                         const char *sb = json_string_value(
-                                json_object_get(json_array_get(ifs, (size_t)ifi), "sandbox"));
+                            json_object_get(json_array_get(ifs, (size_t)ifi), "sandbox"));
                         sandboxed = sb && *sb;
                 }
                 if (fam == 4 && (!have || (sandboxed && !have_sandboxed))) {
@@ -315,7 +313,7 @@ int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *
                 unsigned prefix;
                 if ((r = only_keys(o, "CNI result: routes[]", rtk, err)) < 0 ||
                     (r = rk_json_get_string(o, "dst", true, "CNI result: routes[]", &dst, err)) <
-                            0 ||
+                        0 ||
                     (r = rk_json_get_string(o, "gw", false, "CNI result: routes[]", &gw, err)) < 0)
                         return r;
                 if (cidr4(dst, &ip, &prefix) < 0 || (gw && !ip_any(gw)))
@@ -389,7 +387,7 @@ static int exec_plugin(const char *dir, const char *type, const char *cmd, const
                        size_t in_len, unsigned timeout_ms, char **out, int *status, rk_error *err)
 {
         char path[4096], e_cmd[64], e_cid[128], e_ns[4200], e_if[64], e_args[RK_CNI_MAX_ARGS + 16],
-                e_path[4200];
+            e_path[4200];
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, type) >= sizeof(path))
                 return rk_err(err, -ENAMETOOLONG, "plugin path too long");
         snprintf(e_cmd, sizeof(e_cmd), "CNI_COMMAND=%s", cmd);
@@ -398,8 +396,8 @@ static int exec_plugin(const char *dir, const char *type, const char *cmd, const
         snprintf(e_if, sizeof(e_if), "CNI_IFNAME=%s", ifname);
         snprintf(e_args, sizeof(e_args), "CNI_ARGS=%s", args ? args : "");
         snprintf(e_path, sizeof(e_path), "CNI_PATH=%s", dir);
-        char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", e_cmd, e_cid, e_ns, e_if, e_args,
-                        e_path, NULL};
+        char *envp[] = {
+            "PATH=/usr/sbin:/usr/bin:/sbin:/bin", e_cmd, e_cid, e_ns, e_if, e_args, e_path, NULL};
         char *argv[] = {(char *)type, NULL};
         struct stat st;
         if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0)
@@ -501,14 +499,14 @@ static char *request(const json_t *conf, size_t i, const json_t *prev, size_t *l
 static const char *ptype(const json_t *conf, size_t i)
 {
         return json_string_value(
-                json_object_get(json_array_get(json_object_get(conf, "plugins"), i), "type"));
+            json_object_get(json_array_get(json_object_get(conf, "plugins"), i), "type"));
 }
 
 /* One exec with the error made one line: "<cmd> <type>: <msg>: <details>" into err. On
  * success with want_result, *res gets the parsed result. */
-static int run_one(const char *dir, const json_t *conf, size_t i, const char *cmd,
-                   const char *cid, const char *netns, const char *ifname, const char *args,
-                   const json_t *prev, unsigned timeout_ms, json_t **res, rk_error *err)
+static int run_one(const char *dir, const json_t *conf, size_t i, const char *cmd, const char *cid,
+                   const char *netns, const char *ifname, const char *args, const json_t *prev,
+                   unsigned timeout_ms, json_t **res, rk_error *err)
 {
         const char *type = ptype(conf, i);
         size_t len = 0;
@@ -537,8 +535,8 @@ static int run_one(const char *dir, const json_t *conf, size_t i, const char *cm
                                    type, cmd, (long long)code, msg, det && *det ? ": " : "",
                                    det ? det : "");
                 else
-                        r = rk_err(err, -EIO, "plugin '%s' %s failed (%s, no error message)",
-                                   type, cmd, how);
+                        r = rk_err(err, -EIO, "plugin '%s' %s failed (%s, no error message)", type,
+                                   cmd, how);
                 json_decref(e);
                 free(out);
                 return r;
@@ -563,10 +561,11 @@ static int run_one(const char *dir, const json_t *conf, size_t i, const char *cm
 static int cache_write(int dirfd, const char *name, const struct rk_cni_attach *a,
                        const json_t *conf, size_t added, const json_t *result, rk_error *err)
 {
-        json_t *c = json_pack("{s:s, s:O, s:s, s:s, s:s, s:O, s:I}", "kind", "rktCniCacheV1",
-                              "network", json_object_get(conf, "name"), "ifName", a->ifname,
-                              "netns", a->netns, "cniArgs", a->args ? a->args : "", "config",
-                              conf, "added", (json_int_t)added);
+        json_t *c = json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:O, s:I}", "kind", "rktCniCacheV1",
+                              "network", json_object_get(conf, "name"), "pluginDir",
+                              a->plugin_dir ? a->plugin_dir : RK_CNI_PLUGIN_DIR, "ifName",
+                              a->ifname, "netns", a->netns, "cniArgs", a->args ? a->args : "",
+                              "config", conf, "added", (json_int_t)added);
         if (!c)
                 return rk_err(err, -ENOMEM, "cannot build the CNI cache");
         if (result)
@@ -620,8 +619,8 @@ int rk_cni_add(const struct rk_cni_attach *a, const json_t *conf, json_t **resul
                         break;
                 }
                 json_t *res = NULL;
-                r = run_one(dir, conf, i, "ADD", a->containerid, a->netns, a->ifname, a->args,
-                            prev, a->timeout_ms, &res, err);
+                r = run_one(dir, conf, i, "ADD", a->containerid, a->netns, a->ifname, a->args, prev,
+                            a->timeout_ms, &res, err);
                 if (r < 0) {
                         rk_err_prefix(err, r, "network '%s'", net);
                         i++;
@@ -692,6 +691,10 @@ int rk_cni_del_cached(int dirfd, const char *name, const char *plugin_dir, rk_er
         if (r < 0)
                 return r;
         const char *kind = json_string_value(json_object_get(c, "kind"));
+        /* the plugins that ADDed, not whatever the caller has now */
+        const char *pd = json_string_value(json_object_get(c, "pluginDir"));
+        if (pd && pd[0] == '/' && !strstr(pd, "/../"))
+                dir = pd;
         const char *ifname = json_string_value(json_object_get(c, "ifName"));
         const char *netns = json_string_value(json_object_get(c, "netns"));
         const char *args = json_string_value(json_object_get(c, "cniArgs"));
@@ -736,4 +739,52 @@ int rk_cni_del_cached(int dirfd, const char *name, const char *plugin_dir, rk_er
                 (void)unlinkat(dirfd, name, 0);
         json_decref(c);
         return r;
+}
+
+int rk_cni_netlist_parse(const char *spec, struct rk_cni_req *reqs, size_t *n, rk_error *err)
+{
+        static const char *const builtin[] = {"none", "host", "default", "default-restricted",
+                                              "all"};
+        *n = 0;
+        if (!spec || !*spec)
+                return rk_err(err, -EINVAL, "--net: empty network list");
+        const char *p = spec;
+        for (;;) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                const char *colon = memchr(p, ':', len);
+                size_t nl = colon ? (size_t)(colon - p) : len;
+                if (*n >= RK_CNI_MAX_NETS)
+                        return rk_err(err, -EINVAL, "--net: at most %d networks", RK_CNI_MAX_NETS);
+                struct rk_cni_req *r = &reqs[*n];
+                if (nl == 0 || nl >= sizeof(r->name))
+                        return rk_err(err, -EINVAL, "--net: empty or too long network name");
+                memcpy(r->name, p, nl);
+                r->name[nl] = 0;
+                for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
+                        if (!strcmp(r->name, builtin[i]))
+                                return rk_err(err, -EINVAL,
+                                              "--net: '%s' cannot be combined with named "
+                                              "networks or given arguments",
+                                              r->name);
+                if (!rk_cni_name_valid(r->name))
+                        return rk_err(err, -EINVAL, "--net: '%s' is not a valid network name",
+                                      r->name);
+                for (size_t i = 0; i < *n; i++)
+                        if (!strcmp(reqs[i].name, r->name))
+                                return rk_err(err, -EINVAL, "--net: network '%s' given twice",
+                                              r->name);
+                size_t al = colon ? len - nl - 1 : 0;
+                if (al > RK_CNI_MAX_ARGS)
+                        return rk_err(err, -EINVAL, "--net: %s: arguments too long", r->name);
+                memcpy(r->args, colon ? colon + 1 : "", al);
+                r->args[al] = 0;
+                if ((colon && al == 0) || !rk_cni_args_valid(r->args))
+                        return rk_err(err, -EINVAL, "--net: %s: arguments must be K=V[;K=V]...",
+                                      r->name);
+                (*n)++;
+                if (!end)
+                        return 0;
+                p = end + 1;
+        }
 }

@@ -11,7 +11,7 @@
  * atomically before each plugin runs (so a crash at any point leaves enough for DEL):
  *
  *   <cache dir>/<uuid>-<ifname>.json
- *     {"kind": "rktCniCacheV1", "network", "ifName", "netns", "cniArgs",
+ *     {"kind": "rktCniCacheV1", "network", "pluginDir", "ifName", "netns", "cniArgs",
  *      "config": <the conflist as loaded>, "added": N (plugins that may have acted),
  *      "result": <the last successful result> | absent}
  */
@@ -64,13 +64,13 @@ int rk_cni_result_parse(const json_t *res, struct rk_cni_result *out, rk_error *
 int rk_cni_load(const char *dir, const char *name, json_t **ret, rk_error *err);
 
 struct rk_cni_attach {
-        const char *plugin_dir;   /* RK_CNI_PLUGIN_DIR unless a test says otherwise */
-        const char *containerid;  /* the pod's UUID */
-        const char *netns;        /* path to the pinned netns */
-        const char *ifname;       /* eth0, eth1, ... */
-        const char *args;         /* CNI_ARGS, "" or NULL for none */
-        int cache_dirfd;          /* directory of the cache file */
-        unsigned timeout_ms;      /* 0: RK_CNI_TIMEOUT_MS */
+        const char *plugin_dir;  /* RK_CNI_PLUGIN_DIR unless a test says otherwise */
+        const char *containerid; /* the pod's UUID */
+        const char *netns;       /* path to the pinned netns */
+        const char *ifname;      /* eth0, eth1, ... */
+        const char *args;        /* CNI_ARGS, "" or NULL for none */
+        int cache_dirfd;         /* directory of the cache file */
+        unsigned timeout_ms;     /* 0: RK_CNI_TIMEOUT_MS */
 };
 
 /* The cache file's name for an attachment: "<containerid>-<ifname>.json". */
@@ -91,3 +91,12 @@ int rk_cni_del_cached(int cache_dirfd, const char *cache_name, const char *plugi
 
 /* Read a cache file's result (for status): *ret gets the result or NULL. */
 int rk_cni_cache_result(int cache_dirfd, const char *cache_name, json_t **ret, rk_error *err);
+
+/* --net=NAME[:ARGS][,NAME[:ARGS]]...: named networks only (the built-in names none, host,
+ * default, default-restricted and all are refused here), at most RK_CNI_MAX_NETS, each once,
+ * ARGS as rk_cni_args_valid. Interface i is eth<i>. */
+struct rk_cni_req {
+        char name[65];
+        char args[RK_CNI_MAX_ARGS + 1];
+};
+int rk_cni_netlist_parse(const char *spec, struct rk_cni_req *reqs, size_t *n, rk_error *err);
