@@ -224,7 +224,9 @@ snapshot "$T/base"
 pod_bg a --net=br1,pt1 "$ACI" -- -c 'sleep 30' ---
 wait_pod a
 ip -o link | grep -c veth
-kill -9 "$(cat "$T/a.pid")"   # rkt exec'ed rkt-stage1: the pod's outer process
+# the pod's outer rkt-stage1 process: init's parent (init dies with it, PR_SET_PDEATHSIG)
+init=$(R status "$(cat "$T/a.uuid")" | sed -n 's/^pid=//p')
+kill -9 "$(awk '/^PPid:/ {print $2}' /proc/$init/status)"
 wait "$(cat "$T/a.pid")" || true
 sleep 0.5
 find "$T/ipam" -name '10.88.*' | wc -l

@@ -41,7 +41,7 @@ int main(int argc, char **argv)
                 int cfd = open(argv[2], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 char name[256];
                 snprintf(name, sizeof(name), "%s-%s.json", argv[3], argv[4]);
-                if (cfd < 0 || rk_cni_del_cached(cfd, name, dir, &err) < 0) {
+                if (cfd < 0 || rk_cni_del_cached(cfd, name, dir, NULL, &err) < 0) {
                         fprintf(stderr, "cni-run: %s\n",
                                 cfd < 0 ? "cannot open the cache dir" : err.msg);
                         return 1;

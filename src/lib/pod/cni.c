@@ -422,6 +422,9 @@ static int exec_plugin(const char *dir, const char *type, const char *cmd, const
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 if (dup2(mfd, 0) < 0 || dup2(p[1], 1) < 0 || nul < 0 || dup2(nul, 2) < 0)
                         _exit(127);
+                /* nothing else of ours: not the pod's lock fd (held without CLOEXEC) */
+                if (close_range(3, ~0U, 0) < 0)
+                        _exit(127);
                 umask(022);
                 execve(path, argv, envp);
                 _exit(127);
@@ -679,7 +682,8 @@ int rk_cni_cache_result(int dirfd, const char *name, json_t **ret, rk_error *err
         return 0;
 }
 
-int rk_cni_del_cached(int dirfd, const char *name, const char *plugin_dir, rk_error *err)
+int rk_cni_del_cached(int dirfd, const char *name, const char *plugin_dir, const char *netns_now,
+                      rk_error *err)
 {
         const char *dir = plugin_dir ? plugin_dir : RK_CNI_PLUGIN_DIR;
         json_t *c = NULL;
@@ -732,6 +736,8 @@ int rk_cni_del_cached(int dirfd, const char *name, const char *plugin_dir, rk_er
                 return r;
         }
         const char *net = json_string_value(json_object_get(conf, "name"));
+        if (netns_now)
+                netns = netns_now;
         r = del_chain(dir, conf, (size_t)added, cid, netns, ifname, args, res, 0, err);
         if (r < 0)
                 rk_err_prefix(err, r, "network '%s'", net);

@@ -83,11 +83,13 @@ int rk_cni_cache_name(const struct rk_cni_attach *a, char *buf, size_t len);
 int rk_cni_add(const struct rk_cni_attach *a, const json_t *conflist, json_t **result,
                rk_error *err);
 
-/* DEL from the cache file alone (config, netns, args and result as stored): every plugin that
- * may have acted, in reverse order, all of them even when one fails; the cache file is
- * removed only if all succeeded. No cache file: 0. */
+/* DEL from the cache file alone (config, plugin dir, netns, args and result as stored): every
+ * plugin that may have acted, in reverse order, all of them even when one fails; the cache
+ * file is removed only if all succeeded. No cache file: 0. netns_now (if not NULL) replaces
+ * the stored netns path: the pin moves with the pod directory (run/ → exited-garbage/).
+ * plugin_dir is used only for a cache that names none. */
 int rk_cni_del_cached(int cache_dirfd, const char *cache_name, const char *plugin_dir,
-                      rk_error *err);
+                      const char *netns_now, rk_error *err);
 
 /* Read a cache file's result (for status): *ret gets the result or NULL. */
 int rk_cni_cache_result(int cache_dirfd, const char *cache_name, json_t **ret, rk_error *err);

@@ -71,7 +71,8 @@ int s1_cni_attach(const struct s1_pod *pod, pid_t init, rk_error *err)
         snprintf(src, sizeof(src), "/proc/%d/ns/net", (int)init);
         snprintf(netns, sizeof(netns), "%s/net/netns", base);
         if (mount(src, netns, NULL, MS_BIND, NULL) < 0)
-                return rk_err_errno(err, negative_errno(), "cannot pin the pod's network namespace");
+                return rk_err_errno(err, negative_errno(),
+                                    "cannot pin the pod's network namespace");
         for (size_t i = 0; i < plan->n_cni; i++) {
                 const json_t *a = json_array_get(plan->cni, i);
                 const char *name = json_string_value(json_object_get(a, "name"));
@@ -126,12 +127,12 @@ static bool cache_ifn(const char *name, unsigned *n)
 
 int s1_cni_teardown(int pod_fd, rk_error *err)
 {
-        _cleanup_close_ int net = openat(pod_fd, "net", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                             O_CLOEXEC);
+        _cleanup_close_ int net =
+            openat(pod_fd, "net", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (net < 0)
                 return errno == ENOENT ? 0 : rk_err_errno(err, negative_errno(), "net/");
-        _cleanup_close_ int cni = openat(net, "cni", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                             O_CLOEXEC);
+        _cleanup_close_ int cni =
+            openat(net, "cni", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         struct cached c[RK_CNI_MAX_NETS * 2];
         size_t n = 0;
         char **dirs = NULL;
@@ -139,9 +140,8 @@ int s1_cni_teardown(int pod_fd, rk_error *err)
         int first = 0;
         if (cni >= 0 && rk_dir_names(cni, true, &dirs, &nd) >= 0) {
                 for (size_t i = 0; i < nd; i++) {
-                        _cleanup_close_ int d = openat(cni, dirs[i], O_RDONLY | O_DIRECTORY |
-                                                                             O_NOFOLLOW |
-                                                                             O_CLOEXEC);
+                        _cleanup_close_ int d =
+                            openat(cni, dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                         char **files = NULL;
                         size_t nf = 0;
                         if (d < 0 || !rk_cni_name_valid(dirs[i]) ||
@@ -161,11 +161,18 @@ int s1_cni_teardown(int pod_fd, rk_error *err)
                 rk_strv_free(dirs, nd);
         }
         qsort(c, n, sizeof(c[0]), by_ifn_desc);
+        /* the pin where the pod directory is now */
+        char base[PATH_MAX], pin[PATH_MAX + 16];
+        bool have_pin = pod_abs(pod_fd, base, sizeof(base), err) >= 0;
+        if (have_pin)
+                snprintf(pin, sizeof(pin), "%s/net/netns", base);
         for (size_t i = 0; i < n; i++) {
-                _cleanup_close_ int d = openat(cni, c[i].dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-                                                                      O_CLOEXEC);
+                _cleanup_close_ int d =
+                    openat(cni, c[i].dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 rk_error e = RK_ERROR_INIT;
-                int r = d < 0 ? -errno : rk_cni_del_cached(d, c[i].file, plugin_dir(), &e);
+                int r = d < 0 ? -errno
+                              : rk_cni_del_cached(d, c[i].file, plugin_dir(), have_pin ? pin : NULL,
+                                                  &e);
                 if (r < 0) {
                         /* logged, and the namespace is unpinned anyway (a DEL that fails now
                          * would fail forever); the cache stays for a later look */
@@ -175,12 +182,8 @@ int s1_cni_teardown(int pod_fd, rk_error *err)
                 }
         }
         /* unpin; a missing pin is fine */
-        char base[PATH_MAX], pin[PATH_MAX + 16];
-        if (pod_abs(pod_fd, base, sizeof(base), err) >= 0) {
-                snprintf(pin, sizeof(pin), "%s/net/netns", base);
-                while (umount2(pin, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
-                        ;
-        }
+        while (have_pin && umount2(pin, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+                ;
         (void)unlinkat(net, "netns", 0);
         return first;
 }
