@@ -54,6 +54,8 @@ static void help_flags(void)
                "                           172.31.0.0/16, reaches the host only; none: own\n"
                "                           network namespace with only lo; host: the host's\n"
                "                           network\n"
+               "  --net=NAME[:K=V;K=V][,NAME[:ARGS]]...   named CNI networks from\n"
+               "                           <local-config>/net.d/*.conflist, eth0, eth1...\n"
                "  --port=NAME:[HOSTIP:]HOSTPORT   forward a host port to the app port NAME\n"
                "                           (tcp/udp; default networks only; repeatable)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
