@@ -178,6 +178,8 @@ bench: all
 	$(Q)RKT=$(abspath $(RKT)) sh bench/fetch.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/start-latency.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/net.sh
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/cni-run
+	$(Q)RKT=$(abspath $(RKT)) sh bench/cni.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
