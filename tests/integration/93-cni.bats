@@ -47,7 +47,19 @@ with open("$T/record.log", "a") as f:
 if os.environ["CNI_COMMAND"] == "ADD":
     print(json.dumps(c["prevResult"]))
 EOF
-	chmod 0755 "$T/plugins/fail" "$T/plugins/record"
+	# slow: sleeps 2 s in ADD (a window to kill stage1 in), then passes prevResult on
+	cat >"$T/plugins/slow" <<EOF
+#!/usr/bin/python3
+import json, os, sys, time
+c = json.load(sys.stdin)
+with open("$T/slow.log", "a") as f:
+    f.write("%s prev=%s\n" % (os.environ["CNI_COMMAND"], "prevResult" in c))
+if os.environ["CNI_COMMAND"] == "ADD":
+    open("$T/slow.started", "w").close()
+    time.sleep(2)
+    print(json.dumps(c["prevResult"]))
+EOF
+	chmod 0755 "$T/plugins/fail" "$T/plugins/record" "$T/plugins/slow"
 	conflist br1 bridge '"bridge":"cni-br1","isGateway":true,"ipMasq":true' 10.88.7.0/24 >"$T/lc/net.d/10-br1.conflist"
 	conflist pt1 ptp '"ipMasq":true' 10.88.8.0/24 >"$T/lc/net.d/20-pt1.conflist"
 }
@@ -242,6 +254,35 @@ EOF
 	[ "${lines[1]}" = 2 ] # the leases outlived stage1: only the cache can free them
 	contains "$output" CLEAN
 	contains "$output" GC2-OK
+}
+
+@test "kill -9 of stage1 while a plugin's ADD runs, then gc: DEL of every plugin that may have acted, nothing left" {
+	conflist sl bridge '"bridge":"cni-sl","isGateway":true,"ipMasq":true' 10.88.11.0/24 '{"type":"slow"}' >"$T/lc/net.d/50-sl.conflist"
+	sandbox <<'EOF'
+R run --net=sl "$ACI" -- -c true ---
+R gc --grace-period=0s >/dev/null 2>&1
+snapshot "$T/base"
+rm -f "$T/slow.log" "$T/slow.started"
+pod_bg a --net=sl "$ACI" -- -c 'sleep 30' ---
+until [ -e "$T/slow.started" ]; do sleep 0.02; done
+# the outer rkt-stage1 (init's parent; its pid file is written before the networks)
+init=$(R status "$(cat "$T/a.uuid")" | sed -n 's/^pid=//p')
+kill -9 "$(awk '/^PPid:/ {print $2}' /proc/$init/status)"
+wait "$(cat "$T/a.pid")" || true
+sleep 2.5
+find "$T/ipam" -name '10.88.*' | wc -l
+R gc --grace-period=0s 2>&1 | grep -v "^rkt: warning" || true
+cat "$T/slow.log"
+snapshot "$T/after"
+diff "$T/base" "$T/after" && echo CLEAN
+EOF
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 1 ]
+	contains "$output" "ADD prev=True"
+	contains "$output" "DEL prev=True"
+	contains "$output" CLEAN
 }
 
 @test "bad conflists and --net lists are refused" {
