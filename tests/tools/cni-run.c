@@ -23,8 +23,14 @@ int main(int argc, char **argv)
                         perror(argv[7]);
                         return 1;
                 }
-                struct rk_cni_attach a = {dir, argv[6], argv[4], argv[5], argc > 8 ? argv[8] : NULL,
-                                          cfd, 0};
+                const char *to = getenv("RKT_CNI_TIMEOUT_MS");
+                struct rk_cni_attach a = {dir,
+                                          argv[6],
+                                          argv[4],
+                                          argv[5],
+                                          argc > 8 ? argv[8] : NULL,
+                                          cfd,
+                                          to ? (unsigned)atoi(to) : 0};
                 if (rk_cni_load(argv[2], argv[3], &conf, &err) < 0 ||
                     rk_cni_add(&a, conf, &res, &err) < 0) {
                         fprintf(stderr, "cni-run: %s\n", err.msg);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -466,9 +467,21 @@ static int exec_plugin(const char *dir, const char *type, const char *cmd, const
                 n += (size_t)k;
         }
         close(p[0]);
+        /* stdout closed: the plugin still has the rest of the timeout to exit */
+        int ws = 0;
+        _cleanup_close_ int pfd = r < 0 ? -EBADF : (int)syscall(SYS_pidfd_open, pid, 0);
+        while (r == 0 && pfd >= 0) {
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                long el = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+                struct pollfd pf = {pfd, POLLIN, 0};
+                if (el >= (long)timeout_ms)
+                        r = rk_err(err, -ETIMEDOUT, "plugin '%s' %s timed out after %u ms", type,
+                                   cmd, timeout_ms);
+                else if (poll(&pf, 1, (int)(timeout_ms - el)) > 0)
+                        break;
+        }
         if (r < 0)
                 (void)kill(pid, SIGKILL);
-        int ws = 0;
         while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
                 ;
         if (r < 0) {
@@ -542,6 +555,10 @@ static int run_one(const char *dir, const json_t *conf, size_t i, const char *cm
                                    cmd, how);
                 json_decref(e);
                 free(out);
+                /* one line, whatever the plugin wrote */
+                for (char *c = err ? err->msg : ""; *c; c++)
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                                *c = ' ';
                 return r;
         }
         if (res) {
@@ -648,10 +665,10 @@ int rk_cni_add(const struct rk_cni_attach *a, const json_t *conf, json_t **resul
         int dr = del_chain(dir, conf, i, a->containerid, a->netns, a->ifname, a->args, prev,
                            a->timeout_ms, &de);
         json_decref(prev);
-        if (dr < 0) {
+        if (dr < 0 && err) {
                 size_t l = strlen(err->msg);
                 snprintf(err->msg + l, sizeof(err->msg) - l, " (cleanup: %s)", de.msg);
-        } else
+        } else if (dr >= 0)
                 (void)unlinkat(a->cache_dirfd, cname, 0);
         return r;
 }
