@@ -285,6 +285,21 @@ EOF
 	contains "$output" CLEAN
 }
 
+@test "prepare --net=NAME, then run-prepared: the plan's copy of the conflist is used (net.d changed meanwhile)" {
+	sandbox <<'EOF'
+u=$(R prepare --net=pt1 "$ACI" -- -c 'ip -4 -o addr show dev eth0 | awk "{print \$4}"' --- 2>/dev/null)
+rm "$T/lc/net.d/20-pt1.conflist"
+R run-prepared "$u"
+R run-prepared --net=pt1 "$u" 2>&1 || echo "named-refused-at-run-prepared"
+EOF
+	echo "$output"
+	echo "$stderr"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "10.88.8.2/24" ]
+	contains "$output" "named networks are chosen at prepare"
+	contains "$output" "named-refused-at-run-prepared"
+}
+
 @test "bad conflists and --net lists are refused" {
 	sandbox <<'EOF'
 R run --net=nope "$ACI" -- -c true --- 2>&1 || echo "missing-refused"
