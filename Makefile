@@ -112,7 +112,8 @@ $(RKT): $(CLI_OBJ) $(BUILD)/librkt.a $(BUILD)/librkbase.a
 # in the process that builds the pod.
 STAGE1_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto libcap libseccomp libselinux libmnl 2>/dev/null)
 # It writes the pod's exit record: the audit log's writer comes along.
-STAGE1_AUDIT := $(BUILD)/src/lib/audit/audit.o $(BUILD)/src/lib/audit/summary.o
+STAGE1_AUDIT := $(BUILD)/src/lib/audit/audit.o $(BUILD)/src/lib/audit/summary.o \
+                $(BUILD)/src/lib/pod/cni.o
 $(BUILD)/rkt-stage1: $(STAGE1_OBJ) $(STAGE1_AUDIT) $(BUILD)/librkbase.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(STAGE1_OBJ) $(STAGE1_AUDIT) $(BUILD)/librkbase.a $(STAGE1_LIBS) $(ALL_LDFLAGS)
@@ -177,6 +178,8 @@ bench: all
 	$(Q)RKT=$(abspath $(RKT)) sh bench/fetch.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/start-latency.sh
 	$(Q)RKT=$(abspath $(RKT)) sh bench/net.sh
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/tools/cni-run
+	$(Q)RKT=$(abspath $(RKT)) sh bench/cni.sh
 
 # ---- fuzzing (clang + libFuzzer) ----
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

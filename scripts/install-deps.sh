@@ -6,6 +6,7 @@ set -eu
 PKGS="gcc make pkg-config clang libclang-rt-14-dev clang-format
 libjansson-dev libarchive-dev libssl-dev libgpgme-dev libseccomp-dev libcap-dev libselinux1-dev
 libcurl4-openssl-dev libsqlite3-dev libcmocka-dev libmnl-dev libnftables-dev nftables
+containernetworking-plugins iptables
 bats python3 scdoc busybox-static gnupg attr zstd xz-utils bzip2 gzip perl
 ca-certificates openssl util-linux file sqlite3
 golang-go golang-github-appc-spec-dev"

@@ -30,6 +30,7 @@
 #include "fetch/fetch.h"
 #include "pod/caps.h"
 #include "pod/cgroup.h"
+#include "pod/cni.h"
 #include "pod/pod.h"
 #include "mds/client.h"
 #include "pod/seccomp.h"
@@ -53,6 +54,8 @@ static void help_flags(void)
                "                           172.31.0.0/16, reaches the host only; none: own\n"
                "                           network namespace with only lo; host: the host's\n"
                "                           network\n"
+               "  --net=NAME[:K=V;K=V][,NAME[:ARGS]]...   named CNI networks from\n"
+               "                           <local-config>/net.d/*.conflist, eth0, eth1...\n"
                "  --port=NAME:[HOSTIP:]HOSTPORT   forward a host port to the app port NAME\n"
                "                           (tcp/udp; default networks only; repeatable)\n"
                "  --hostname=NAME          the pod's host name (default rkt-<uuid>)\n"
@@ -183,7 +186,9 @@ int rk_stage1_open(char *path, size_t size, rk_error *err)
  * environment), and what a sanitizer build needs. */
 static void stage1_env(char **env, size_t cap, int lockfd)
 {
-        static const char *const pass[] = {"TERM", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+        /* RKT_CNI_PLUGIN_DIR: where stage1 finds CNI plugins (default /usr/lib/cni) */
+        static const char *const pass[] = {"TERM", "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS",
+                                           "RKT_CNI_PLUGIN_DIR"};
         static char lock[32];
         size_t n = 0;
         env[n++] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -719,11 +724,11 @@ static int read_pod_manifest(struct run_args *a, rk_error *err)
 static int check_args(const char *verb, struct run_args *a)
 {
         struct rk_pod_opts *o = &a->o;
-        if (o->net && rk_net_kind(o->net) < 0)
-                return rk_usage_error(verb,
-                                      "--net=%s: unknown network (default, default-restricted, "
-                                      "none, host)",
-                                      o->net);
+        struct rk_cni_req req[RK_CNI_MAX_NETS];
+        size_t n_req = 0;
+        rk_error e = RK_ERROR_INIT;
+        if (o->net && rk_net_kind(o->net) < 0 && rk_cni_netlist_parse(o->net, req, &n_req, &e) < 0)
+                return rk_usage_error(verb, "%s", e.msg);
         if (o->n_ports && !rk_net_contained(rk_net_kind(o->net ? o->net : "default")))
                 return rk_usage_error(verb, "--port needs --net=default or default-restricted");
         if (a->pod_manifest && (o->n_apps || o->n_volumes || o->n_mounts || o->set_env.n ||
@@ -1033,7 +1038,9 @@ static int run_or_prepare(const struct rk_global *g, enum mode mode, int argc, c
         }
         int failure = mode == MODE_RUN ? EXIT_RUNTIME : RK_EXIT_FAILURE;
         _cleanup_close_ int stage1fd = -EBADF;
-        char stage1[PATH_MAX];
+        char stage1[PATH_MAX], netd[PATH_MAX];
+        snprintf(netd, sizeof(netd), "%s/net.d", g->local_config);
+        a.o.netd = netd;
         int r = read_env_file(&a, &err);
         if (r >= 0)
                 r = read_pod_manifest(&a, &err);
@@ -1171,7 +1178,7 @@ int rk_cmd_run_prepared(const struct rk_global *g, int argc, char **argv)
         if (net && rk_net_kind(net) < 0)
                 return rk_usage_error("run-prepared",
                                       "--net=%s: unknown network (default, default-restricted, "
-                                      "none, host)",
+                                      "none, host; named networks are chosen at prepare)",
                                       net);
         rk_error err = RK_ERROR_INIT;
         char stage1[PATH_MAX];

@@ -227,6 +227,9 @@ int s1_gc(const char *pod_path, rk_error *err)
                 r = s1_net_gc(plan, err);
         if (r < 0)
                 return r;
+        /* CNI attachments left by a stage1 that died: DEL from the caches while the pinned
+         * namespace is still there, then unpin (errors logged, never blocking the rest) */
+        (void)s1_cni_teardown(pod_fd, &ignored);
         r = unmount_all(pod_fd, base, err);
         if (r < 0)
                 return r;

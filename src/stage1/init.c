@@ -125,6 +125,22 @@ static int supervise(const struct s1_pod *pod, struct app_proc *apps, size_t lef
         return 0;
 }
 
+/* net cni: tell the outer process the namespace exists, wait for its networks. */
+static int cni_wait(const struct s1_pod *pod, rk_error *err)
+{
+        if (pod->plan->net != S1_NET_CNI)
+                return 0;
+        char c = 0;
+        ssize_t n;
+        if (write(pod->cni_up_fd, "u", 1) != 1)
+                return rk_err_errno(err, negative_errno(), "cannot signal the network namespace");
+        while ((n = read(pod->cni_down_fd, &c, 1)) < 0 && errno == EINTR)
+                ;
+        if (n != 1 || c != 'y')
+                return rk_err(err, -ENETDOWN, "the pod's CNI networks were not attached");
+        return 0;
+}
+
 /* The pod's network namespace, made while the apps build their roots; each app waits for one
  * byte on net_ready_fd before joining it (EOF: it could not be made). */
 static void make_pod_net(const struct s1_pod *pod, int ready_w)
@@ -133,7 +149,8 @@ static void make_pod_net(const struct s1_pod *pod, int ready_w)
         /* default, default-restricted: a netlink socket of the host's namespace first, then
          * the veth pair once we are in the pod's (isolators/net.c) */
         if (s1_net_host_open(pod->plan, &err) < 0 || s1_ns_pod_net(&err) < 0 ||
-            s1_net_setup(pod->plan, &err) < 0 || s1_mds_attach(pod->plan, &err) < 0) {
+            s1_net_setup(pod->plan, &err) < 0 || cni_wait(pod, &err) < 0 ||
+            s1_mds_attach(pod->plan, &err) < 0) {
                 rk_log_error("%s", err.msg);
                 return;
         }

@@ -156,8 +156,10 @@ static int start_pod(const struct s1_pod *pod, rk_error *err)
 {
         sigset_t set;
         s1_pod_sigset(&set);
-        int sync[2];
-        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || pipe2(sync, O_CLOEXEC) < 0)
+        int sync[2], up[2] = {-EBADF, -EBADF}, down[2] = {-EBADF, -EBADF};
+        bool cni = pod->plan->net == S1_NET_CNI;
+        if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || pipe2(sync, O_CLOEXEC) < 0 ||
+            (cni && (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0)))
                 return rk_err_errno(err, negative_errno(), "cannot start the pod");
         /* Our child is PID 1 of the pod; we stay in the host's PID namespace to wait on it,
          * and go back to it for any later child (once init is gone, fork would fail). */
@@ -168,11 +170,18 @@ static int start_pod(const struct s1_pod *pod, rk_error *err)
         if (pid < 0)
                 return rk_err_errno(err, negative_errno(), "fork");
         if (pid == 0) {
+                struct s1_pod ip = *pod;
                 (void)close(sync[1]);
                 (void)close(host_pidns);
-                s1_init_main(pod, sync[0]);
+                safe_close(up[0]);
+                safe_close(down[1]);
+                ip.cni_up_fd = up[1];
+                ip.cni_down_fd = down[0];
+                s1_init_main(&ip, sync[0]);
         }
         (void)close(sync[0]);
+        safe_close(up[1]);
+        safe_close(down[0]);
         (void)setns(host_pidns, CLONE_NEWPID);
         int r = write_pid(pod, pid, err);
         if (r < 0 || write(sync[1], "g", 1) != 1) {
@@ -181,7 +190,28 @@ static int start_pod(const struct s1_pod *pod, rk_error *err)
                 return r < 0 ? r : rk_err_errno(err, negative_errno(), "cannot start init");
         }
         (void)close(sync[1]);
-        return wait_init(pod, pid, &set);
+        if (cni) {
+                /* init made the pod's network namespace: attach the networks from here, the
+                 * host's namespaces (isolators/cni.c) */
+                char c = 0;
+                ssize_t n;
+                while ((n = read(up[0], &c, 1)) < 0 && errno == EINTR)
+                        ;
+                safe_close(up[0]);
+                rk_error e = RK_ERROR_INIT;
+                bool ok = n == 1 && s1_cni_attach(pod, pid, &e) >= 0;
+                if (n == 1 && !ok)
+                        rk_log_error("%s", e.msg);
+                if (write(down[1], ok ? "y" : "n", 1) != 1)
+                        rk_logf(RK_LOG_ERROR, 0, "cannot signal init: %m");
+                safe_close(down[1]);
+        }
+        int st = wait_init(pod, pid, &set);
+        if (cni) {
+                rk_error e = RK_ERROR_INIT;
+                (void)s1_cni_teardown(pod->pod_fd, &e); /* logged there */
+        }
+        return st;
 }
 
 static void pod_close(struct s1_pod *pod)
@@ -255,7 +285,9 @@ int main(int argc, char **argv)
                              .started_fd = -EBADF,
                              .log_fd = -EBADF,
                              .mounts_fd = -EBADF,
-                             .net_ready_fd = -EBADF};
+                             .net_ready_fd = -EBADF,
+                             .cni_up_fd = -EBADF,
+                             .cni_down_fd = -EBADF};
         rk_log_set_ident("rkt-stage1");
         ensure_stdio();
         if (argc < 2)

@@ -16,6 +16,7 @@
 #include "base/json.h"
 #include "base/label.h"
 #include "base/netcfg.h"
+#include "pod/cni.h"
 #include "stage1/plan.h"
 
 /* A printable, bounded rendering of an untrusted string for error messages. */
@@ -946,12 +947,64 @@ static int parse_mds(const json_t *m, struct s1_plan *p, rk_error *err)
         return 0;
 }
 
+/* "cni": exactly for net cni; 1..RK_CNI_MAX_NETS attachments, names distinct, interface i
+ * named eth<i>, args K=V;K=V, config a conflist (checked as stage0 checked it) of that name. */
+static int parse_cni(const json_t *c, struct s1_plan *p, rk_error *err)
+{
+        static const char *const keys[] = {"name", "ifname", "args", "config", NULL};
+        if (p->net != S1_NET_CNI)
+                return c ? rk_err(err, -EBADMSG, "plan: cni given for another net") : 0;
+        size_t n = json_array_size(c);
+        if (!json_is_array(c) || n == 0 || n > RK_CNI_MAX_NETS)
+                return rk_err(err, -EBADMSG, "plan: cni must be an array of 1 to %d networks",
+                              RK_CNI_MAX_NETS);
+        for (size_t i = 0; i < n; i++) {
+                const json_t *a = json_array_get(c, i);
+                const char *name = NULL, *ifname = NULL, *args = NULL;
+                json_t *conf = NULL;
+                char want[16];
+                int r = check_keys(a, "plan: cni[]", keys, err);
+                if (r >= 0)
+                        r = rk_json_get_string(a, "name", true, "plan: cni[]", &name, err);
+                if (r >= 0)
+                        r = rk_json_get_string(a, "ifname", true, "plan: cni[]", &ifname, err);
+                if (r >= 0)
+                        r = rk_json_get_string(a, "args", true, "plan: cni[]", &args, err);
+                if (r >= 0)
+                        r = rk_json_get_object(a, "config", true, "plan: cni[]", &conf, err);
+                if (r < 0)
+                        return r;
+                snprintf(want, sizeof(want), "eth%zu", i);
+                if (!rk_cni_name_valid(name) || strcmp(ifname, want) != 0 ||
+                    !rk_cni_args_valid(args))
+                        return rk_err(err, -EBADMSG, "plan: cni[%zu]: bad name, ifname or args", i);
+                for (size_t j = 0; j < i; j++)
+                        if (!strcmp(name, json_string_value(
+                                              json_object_get(json_array_get(c, j), "name"))))
+                                return rk_err(err, -EBADMSG, "plan: cni: network '%s' twice", name);
+                char *s = json_dumps(conf, JSON_COMPACT);
+                json_t *chk = NULL;
+                r = s ? rk_cni_conflist_parse("plan: cni config", s, strlen(s), &chk, err)
+                      : rk_err(err, -ENOMEM, "out of memory");
+                free(s);
+                if (r >= 0 && strcmp(json_string_value(json_object_get(chk, "name")), name))
+                        r = rk_err(err, -EBADMSG, "plan: cni[%zu]: config names another network",
+                                   i);
+                json_decref(chk);
+                if (r < 0)
+                        return r;
+        }
+        p->cni = c;
+        p->n_cni = n;
+        return 0;
+}
+
 static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
 {
         static const char *const keys[] = {
-            "version",  "uuid",      "hostname", "net",     "interactive",
-            "detached", "noOverlay", "apps",     "userns",  "cgroupsOptional",
-            "dns",      "hosts",     "mds",      "network", NULL};
+            "version", "uuid",   "hostname",        "net", "interactive", "detached", "noOverlay",
+            "apps",    "userns", "cgroupsOptional", "dns", "hosts",       "mds",      "network",
+            "cni",     NULL};
         char b[72];
         int64_t version = 0;
         const char *net = NULL;
@@ -976,17 +1029,21 @@ static int parse_top(const json_t *root, struct s1_plan *p, rk_error *err)
         if (r >= 0)
                 r = rk_json_get_string(root, "net", true, "plan", &net, err);
         if (r >= 0 && strcmp(net, "none") != 0 && strcmp(net, "host") != 0 &&
-            strcmp(net, "default") != 0 && strcmp(net, "default-restricted") != 0)
+            strcmp(net, "default") != 0 && strcmp(net, "default-restricted") != 0 &&
+            strcmp(net, "cni") != 0)
                 r = rk_err(err, -EBADMSG,
-                           "plan: net '%s' is not none, host, default or default-restricted",
+                           "plan: net '%s' is not none, host, default, default-restricted or cni",
                            q(net, b));
         if (r >= 0)
                 p->net = !strcmp(net, "host")      ? S1_NET_HOST
+                         : !strcmp(net, "cni")     ? S1_NET_CNI
                          : !strcmp(net, "default") ? S1_NET_DEFAULT
                          : !strcmp(net, "none")    ? S1_NET_NONE
                                                    : S1_NET_RESTRICTED;
         if (r >= 0)
                 r = parse_network(json_object_get(root, "network"), p, err);
+        if (r >= 0)
+                r = parse_cni(json_object_get(root, "cni"), p, err);
         if (r >= 0)
                 r = rk_json_get_bool(root, "interactive", false, "plan", &p->interactive, err);
         if (r >= 0)

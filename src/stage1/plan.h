@@ -28,7 +28,9 @@
 
 /* none: own netns with lo; host: the host's; default / default-restricted: own netns plus a
  * veth pair to the host (isolators/net.c), addresses and NAT chosen by stage0. */
-enum s1_net { S1_NET_NONE, S1_NET_HOST, S1_NET_DEFAULT, S1_NET_RESTRICTED };
+/* cni: own netns with lo, then the named CNI networks of "cni" (isolators/cni.c), attached by
+ * the outer rkt-stage1 process. */
+enum s1_net { S1_NET_NONE, S1_NET_HOST, S1_NET_DEFAULT, S1_NET_RESTRICTED, S1_NET_CNI };
 /* "dns" / "hosts" (PLAN.md, "DNS and hosts"): absent (DEFAULT), the host's file, none (dns
  * only: the image's own file), or what the plan lists. */
 enum s1_etc_mode { S1_ETC_DEFAULT, S1_ETC_HOST, S1_ETC_NONE, S1_ETC_LIST };
@@ -100,6 +102,10 @@ struct s1_plan {
         enum s1_etc_mode dns, hosts;
         const json_t *dns_nameservers, *dns_search, *dns_options;
         const json_t *hosts_entries; /* [{"ip": IP, "names": [NAME, ...]}, ...] */
+        /* "cni" (net cni only): [{"name", "ifname": "eth<i>", "args": CNI_ARGS, "config":
+         * conflist}], each checked (src/lib/pod/cni.h); borrowed from root. */
+        const json_t *cni;
+        size_t n_cni;
         unsigned mds_port; /* "mds": {"port": N} (own network only): isolators/mds.c; 0: none */
         struct s1_app *apps;
         size_t n_apps;

@@ -37,6 +37,8 @@ struct s1_pod {
         int log_fd;            /* log/ (detached pods), else -1 */
         int mounts_fd;         /* mounts, O_APPEND */
         int net_ready_fd;      /* in init's children: readable once the pod's netns exists, or -1 */
+        int cni_up_fd;         /* net cni, init: written once the pod's netns exists, or -1 */
+        int cni_down_fd;       /* net cni, init: 'y' once the outer process attached it, or -1 */
         bool debug;
 
         struct s1_cgroups *cg; /* isolators/cgroup.c: the pod's cgroups, or NULL */
@@ -65,6 +67,12 @@ int s1_net_host_open(const struct s1_plan *plan, rk_error *err);
 int s1_net_setup(const struct s1_plan *plan, rk_error *err);
 int s1_net_gc(const struct s1_plan *plan, rk_error *err);
 void s1_net_ifname(const struct s1_plan *plan, char name[static 16]);
+
+/* isolators/cni.c (net cni): the outer process pins init's network namespace on
+ * <pod>/net/netns and runs ADD for each network (undoing all on failure); teardown (pod exit,
+ * gc) runs DEL from the caches, last interface first, and unpins. */
+int s1_cni_attach(const struct s1_pod *pod, pid_t init, rk_error *err);
+int s1_cni_teardown(int pod_fd, rk_error *err);
 
 /* isolators/userns.c (--private-users, PLAN.md "User namespaces"). s1_userns_setup runs in
  * the outer process before init is forked: it makes the user namespace (maps written, nested

@@ -177,9 +177,33 @@ struct reject {
 
 #define NETOK "\"ip\":\"172.16.28.5\",\"gateway\":\"172.16.28.1\",\"defaultRoute\":true"
 
+#define CNIA "{\"cniVersion\":\"1.0.0\",\"name\":\"a\",\"plugins\":[{\"type\":\"ptp\"}]}"
+
 static const struct reject rejects[] = {
     /* net and network (default, default-restricted) */
-    {"{\"net\":\"bridge\"}", NULL, NULL, "is not none, host, default or default-restricted"},
+    {"{\"net\":\"bridge\"}", NULL, NULL, "is not none, host, default, default-restricted or cni"},
+    /* cni (named CNI networks) */
+    {"{\"net\":\"cni\"}", NULL, NULL, "cni must be an array of 1 to 8 networks"},
+    {"{\"net\":\"cni\",\"cni\":[]}", NULL, NULL, "cni must be an array of 1 to 8 networks"},
+    {"{\"net\":\"none\",\"cni\":[]}", NULL, NULL, "cni given for another net"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"a\",\"ifname\":\"eth1\",\"args\":\"\",\"config\":" CNIA
+     "}]}",
+     NULL, NULL, "bad name, ifname or args"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"a\",\"ifname\":\"eth0\",\"args\":\"X\",\"config\":" CNIA
+     "}]}",
+     NULL, NULL, "bad name, ifname or args"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"b\",\"ifname\":\"eth0\",\"args\":\"\",\"config\":" CNIA
+     "}]}",
+     NULL, NULL, "config names another network"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"a\",\"ifname\":\"eth0\",\"args\":\"\",\"config\":" CNIA
+     "},{\"name\":\"a\",\"ifname\":\"eth1\",\"args\":\"\",\"config\":" CNIA "}]}",
+     NULL, NULL, "network 'a' twice"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"a\",\"ifname\":\"eth0\",\"args\":\"\",\"config\":"
+     "{\"cniVersion\":\"1.0.0\",\"name\":\"a\",\"plugins\":[{\"type\":\"../sh\"}]}}]}",
+     NULL, NULL, "is not a plugin file name"},
+    {"{\"net\":\"cni\",\"cni\":[{\"name\":\"a\",\"ifname\":\"eth0\",\"args\":\"\",\"config\":" CNIA
+     ",\"x\":1}]}",
+     NULL, NULL, "unknown key \"x\""},
     {"{\"net\":\"default\"}", NULL, NULL, "network missing or not an object"},
     {"{\"net\":\"none\",\"network\":{}}", NULL, NULL, "network given for net none or host"},
     {"{\"net\":\"host\",\"network\":{" NETOK ",\"subnet\":\"172.16.28.0/24\"}}", NULL, NULL,
@@ -325,7 +349,7 @@ static const struct reject rejects[] = {
      NULL, "not a valid host name"},
     {"{\"net\":\"#delete\"}", NULL, NULL, "\"net\" is required"},
     {"{\"net\":\"bridge\"}", NULL, NULL,
-     "net 'bridge' is not none, host, default or default-restricted"},
+     "net 'bridge' is not none, host, default, default-restricted or cni"},
     {"{\"interactive\":1}", NULL, NULL, "\"interactive\" must be a boolean"},
     {"{\"detached\":\"yes\"}", NULL, NULL, "\"detached\" must be a boolean"},
     {"{\"noOverlay\":null}", NULL, NULL, "\"noOverlay\" must be a boolean, not null"},

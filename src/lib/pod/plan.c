@@ -19,6 +19,7 @@
 #include "base/label.h"
 #include "base/path.h"
 #include "pod/caps.h"
+#include "pod/cni.h"
 #include "pod/lsm.h"
 #include "pod/cgroup.h"
 #include "pod/pod.h"
@@ -1528,11 +1529,10 @@ static bool hostname_valid(const char *h)
 static int check_runtime(const char *net, const char *hostname, bool interactive, size_t n_apps,
                          rk_error *err)
 {
-        if (net && rk_net_kind(net) < 0)
-                return rk_err(err, -EINVAL,
-                              "--net=%s: unknown network (default, default-restricted, none, "
-                              "host)",
-                              net);
+        struct rk_cni_req req[RK_CNI_MAX_NETS];
+        size_t n_req;
+        if (net && rk_net_kind(net) < 0 && rk_cni_netlist_parse(net, req, &n_req, err) < 0)
+                return rk_err_prefix(err, -EINVAL, "--net=%s", net);
         if (hostname && !hostname_valid(hostname))
                 return rk_err(err, -EINVAL,
                               "--hostname %s: not a host name (letters, digits, '-' and '.', at "
@@ -1606,11 +1606,51 @@ static int resolve_ports(const struct rk_pod_manifest *m, const struct rk_net_po
 
 /* default, default-restricted: the pod's address from the lease registry (net.h), which also
  * rebuilds the rkt nftables table with the pod's forwards. */
+/* Named networks (cni.h): each conflist loaded strictly from net.d now, copied into the plan
+ * (ADD and DEL use that copy, whatever happens to net.d meanwhile); "net" becomes "cni". */
+static int cni_json(struct rk_pod *pod, const char *net, const char *netd, size_t n_ports,
+                    json_t *plan, rk_error *err)
+{
+        struct rk_cni_req req[RK_CNI_MAX_NETS];
+        size_t n = 0;
+        int r = rk_cni_netlist_parse(net, req, &n, err);
+        if (r < 0)
+                return r;
+        if (n_ports > 0)
+                return rk_err(err, -EINVAL, "--port needs --net=default or default-restricted");
+        if (!netd)
+                return rk_err(err, -EINVAL, "--net=%s: named networks need rkt run or prepare",
+                              net);
+        json_t *arr = json_array();
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                json_t *conf = NULL;
+                char ifname[16];
+                snprintf(ifname, sizeof(ifname), "eth%zu", i);
+                r = rk_cni_load(netd, req[i].name, &conf, err);
+                if (r >= 0 &&
+                    json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:o}", "name",
+                                                         req[i].name, "ifname", ifname, "args",
+                                                         req[i].args, "config", conf)) < 0)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+        }
+        if (r < 0 || json_object_set_new(plan, "cni", arr) < 0 ||
+            json_object_set_new(plan, "net", json_string("cni")) < 0) {
+                if (r >= 0)
+                        r = rk_err(err, -ENOMEM, "out of memory");
+                return r;
+        }
+        (void)json_object_del(plan, "network");
+        return rk_net_free(rk_pods_data_dir(pod->pods), pod->uuid, err);
+}
+
 static int network_json(struct rk_pod *pod, const struct rk_pod_manifest *m, const char *net,
-                        const struct rk_net_port_opt *ports, size_t n_ports, json_t *plan,
-                        rk_error *err)
+                        const char *netd, const struct rk_net_port_opt *ports, size_t n_ports,
+                        json_t *plan, rk_error *err)
 {
         int kind = rk_net_kind(net ? net : "default");
+        if (kind < 0)
+                return cni_json(pod, net, netd, n_ports, plan, err);
+        (void)json_object_del(plan, "cni");
         if (!rk_net_contained(kind)) {
                 if (n_ports > 0)
                         return rk_err(err, -EINVAL,
@@ -1657,7 +1697,8 @@ static json_t *plan_json(struct planner *pl, struct rk_store *s)
         if (r >= 0 && o->private_users)
                 r = userns_json(pl, plan);
         if (r >= 0)
-                r = network_json(pl->pod, pl->m, o->net, o->ports, o->n_ports, plan, pl->err);
+                r = network_json(pl->pod, pl->m, o->net, o->netd, o->ports, o->n_ports, plan,
+                                 pl->err);
         if (r >= 0 && o->insecure_cgroups &&
             json_object_set_new(plan, "cgroupsOptional", json_true()) < 0)
                 r = rk_err(pl->err, -ENOMEM, "out of memory");
@@ -1762,7 +1803,7 @@ int rk_pod_plan_update(struct rk_pod *pod, const char *net, const char *hostname
         /* another network: its lease (forwards from the prepare kept); the same: the table is
          * rebuilt (something may have flushed it) */
         if (net)
-                r = network_json(pod, NULL, net, NULL, 0, plan, err);
+                r = network_json(pod, NULL, net, NULL, NULL, 0, plan, err);
         else
                 r = rk_net_reconcile(rk_pods_data_dir(pod->pods), err);
         if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Pod directories and their state machine (rkt.md 2.4): creation, lookup by UUID prefix,
  * locks, transitions, status, removal and garbage collection. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include "base/fileio.h"
 #include "base/json.h"
 #include "base/path.h"
+#include "pod/cni.h"
 #include "pod/pod.h"
 #include "pod/userns.h"
 
@@ -647,6 +649,35 @@ static int status_apps(struct rk_pod *pod, struct rk_pod_status *s, rk_error *er
         return r < 0 ? rk_err(err, r, "out of memory") : 0;
 }
 
+/* Named networks: their names, and eth0's address from its CNI cache while attached. */
+static void status_cni(struct rk_pod *pod, const json_t *cni, struct rk_pod_status *s)
+{
+        size_t i, off = 0;
+        json_t *a;
+        json_array_foreach (cni, i, a) {
+                const char *n = json_string_value(json_object_get(a, "name"));
+                if (!n || !rk_cni_name_valid(n) || off + strlen(n) + 2 > sizeof(s->net))
+                        break;
+                off +=
+                    (size_t)snprintf(s->net + off, sizeof(s->net) - off, "%s%s", i ? "," : "", n);
+        }
+        const char *n0 = json_string_value(json_object_get(json_array_get(cni, 0), "name"));
+        char path[160], cache[128];
+        if (!n0 || !rk_cni_name_valid(n0))
+                return;
+        snprintf(path, sizeof(path), "net/cni/%s", n0);
+        snprintf(cache, sizeof(cache), "%s-eth0.json", pod->uuid);
+        _cleanup_close_ int d =
+            openat(pod->fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        json_t *res = NULL;
+        rk_error ignored = RK_ERROR_INIT;
+        struct rk_cni_result r;
+        if (d >= 0 && rk_cni_cache_result(d, cache, &res, &ignored) >= 0 && res &&
+            rk_cni_result_parse(res, &r, &ignored) >= 0 && r.ip)
+                inet_ntop(AF_INET, &r.ip, s->ip, sizeof(s->ip));
+        json_decref(res);
+}
+
 /* The network and address from plan.json (best effort: a pod still preparing has none). */
 static void status_net(struct rk_pod *pod, struct rk_pod_status *s)
 {
@@ -663,6 +694,8 @@ static void status_net(struct rk_pod *pod, struct rk_pod_status *s)
                 snprintf(s->net, sizeof(s->net), "%s", net);
         if (ip && strlen(ip) < sizeof(s->ip) && strspn(ip, "0123456789.") == strlen(ip))
                 snprintf(s->ip, sizeof(s->ip), "%s", ip);
+        if (net && !strcmp(net, "cni"))
+                status_cni(pod, json_object_get(plan, "cni"), s);
 }
 
 int rk_pod_status_read(struct rk_pod *pod, struct rk_pod_status *ret, rk_error *err)

@@ -125,8 +125,8 @@ struct rk_pod_status {
         int64_t created_ns; /* ctime of pod-created, 0 if missing */
         int64_t started_ns; /* mtime of pid, 0 if not started */
         pid_t pid;          /* 0 if unknown */
-        char net[24];       /* the plan's network ("" if unknown) */
-        char ip[16];        /* default, default-restricted: the pod's IPv4 address, else "" */
+        char net[96]; /* the plan's network, the named networks joined by ',' ("" if unknown) */
+        char ip[16];  /* the pod's IPv4 address (named networks: eth0's, while attached), else "" */
         struct rk_pod_app_status *apps;
         size_t n_apps;
 };
@@ -218,7 +218,9 @@ struct rk_pod_opts {
         struct rk_name_values set_env; /* --set-env-file entries, then --set-env, in order */
         char **inherit_env;            /* --inherit-env: the parent's environ, or NULL */
         char *hostname;                /* NULL: "rkt-<uuid>" */
-        char *net; /* none, host, default, default-restricted (net.h); NULL: default */
+        char *net;        /* none, host, default, default-restricted (net.h), or named CNI networks
+                           * "NAME[:ARGS],..." (cni.h); NULL: default */
+        const char *netd; /* <local-config>/net.d: the named networks' conflists */
         struct rk_net_port_opt *ports; /* --port, resolved against the apps' ports */
         size_t n_ports;
         bool interactive;
