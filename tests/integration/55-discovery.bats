@@ -197,11 +197,14 @@ ns_ready() {
 
 teardown() {
 	local p
+	# gc where the pods' network lives: run in the host's namespace it would rebuild the rkt
+	# table (and turn on ip_forward) there
+	[ -d "$D/pods" ] && [ -n "${NS:-}" ] &&
+		nsenter -t "$NS" -n -m -- "$RKT" --dir="$D" gc --grace-period=0s >/dev/null 2>&1 || true
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	[ -d "$D/pods" ] && "$RKT" --dir="$D" gc --grace-period=0s >/dev/null 2>&1 || true
 }
 
 # rkt_ns ARGS...: rkt_run inside the test's namespaces.
