@@ -113,9 +113,12 @@ stop_pod() {
 # mounts, mounts under the data dir, host-local leases, CNI caches
 snapshot() {
 	{
-		ip -o link | sed 's/^[0-9]*: //; s/ link\/ether.*//; s/@if[0-9]*//; s/^veth[0-9a-f]*/veth/'
+		# a bridge's carrier follows its ports a moment later (linkwatch): the links and routes
+		# are compared, not their carrier state
+		ip -o link | sed 's/^[0-9]*: //; s/ link\/ether.*//; s/@if[0-9]*//; s/^veth[0-9a-f]*/veth/;
+			s/NO-CARRIER,//; s/ state [A-Z]*//'
 		ip -o addr | awk '{print $2, $3, $4}'
-		ip route
+		ip route | sed 's/ linkdown//'
 		iptables-save | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//'
 		nft list ruleset
 		grep -c nsfs /proc/self/mountinfo || true
