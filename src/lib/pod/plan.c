@@ -850,23 +850,14 @@ static json_t *app_json(const struct rk_pod_opts *o, const struct rk_app_opts *a
         return app;
 }
 
-static bool has_volume(json_t *vols, const char *name)
+/* Whether an object of arr has key equal to value (a volume by name, a mount by path). */
+static bool has_entry(json_t *arr, const char *key, const char *value)
 {
         size_t i;
         json_t *v;
-        json_array_foreach (vols, i, v) {
-                if (!strcmp(json_string_value(json_object_get(v, "name")), name))
-                        return true;
-        }
-        return false;
-}
-
-static bool has_mount_at(json_t *mounts, const char *path)
-{
-        size_t i;
-        json_t *mt;
-        json_array_foreach (mounts, i, mt) {
-                if (!strcmp(json_string_value(json_object_get(mt, "path")), path))
+        json_array_foreach (arr, i, v) {
+                const char *s = json_string_value(json_object_get(v, key));
+                if (s && !strcmp(s, value))
                         return true;
         }
         return false;
@@ -898,9 +889,9 @@ static int app_mounts(const struct rk_pod_opts *o, const struct rk_app_opts *ao,
                 const char *name = json_string_value(json_object_get(mp, "name"));
                 const char *path = json_string_value(json_object_get(mp, "path"));
                 int f = 0;
-                if (!name || !path || has_mount_at(mounts, path))
+                if (!name || !path || has_entry(mounts, "path", path))
                         continue;
-                if (!has_volume(vols, name))
+                if (!has_entry(vols, "name", name))
                         f |= json_array_append_new(
                             vols, json_pack("{s:s, s:s, s:s, s:i, s:i}", "name", name, "kind",
                                             "empty", "mode", "0755", "uid", 0, "gid", 0));
